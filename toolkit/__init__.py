@@ -1,0 +1,44 @@
+"""toolkit: systematic literature reviews and thematic analysis from Jupyter.
+
+The public API is re-exported here; see the sub-packages for details.
+"""
+
+from toolkit.corpus import (
+    DedupResult,
+    LoadFailure,
+    LoadResult,
+    LoadWarning,
+    compute_corpus_summary,
+    deduplicate,
+    load_corpus,
+    plot_corpus_counts,
+    read_bibtex,
+    read_csv,
+    read_ris,
+    write_bibtex,
+    write_ris,
+)
+from toolkit.corpus.summary import compute_counts
+from toolkit.errors import CorpusFormatError, CorpusInputError, ToolkitError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CorpusFormatError",
+    "CorpusInputError",
+    "DedupResult",
+    "LoadFailure",
+    "LoadResult",
+    "LoadWarning",
+    "ToolkitError",
+    "compute_corpus_summary",
+    "compute_counts",
+    "deduplicate",
+    "load_corpus",
+    "plot_corpus_counts",
+    "read_bibtex",
+    "read_csv",
+    "read_ris",
+    "write_bibtex",
+    "write_ris",
+]

@@ -1,0 +1,46 @@
+"""Reference-corpus readers, de-duplication and writers.
+
+Every reader returns a :class:`LoadResult`: a records DataFrame with the columns of
+:data:`toolkit.types.RECORD_COLUMNS`, the blocks that could not be read (``failures``), and
+warnings about records that were kept but changed. :func:`load_corpus` dispatches on the file
+kind and combines several files or directories.
+"""
+
+from toolkit.corpus._schema import (
+    LoadFailure,
+    LoadResult,
+    LoadWarning,
+    normalise_doi,
+    records_frame,
+)
+from toolkit.corpus.bibtex import parse_bibtex_string, read_bibtex
+from toolkit.corpus.dedupe import DedupResult, deduplicate, normalise_title
+from toolkit.corpus.delimited import parse_csv_string, read_csv
+from toolkit.corpus.load import load_corpus
+from toolkit.corpus.ris import parse_ris_string, read_ris
+from toolkit.corpus.summary import compute_corpus_summary, plot_corpus_counts
+from toolkit.corpus.write import format_bibtex, format_ris, write_bibtex, write_ris
+
+__all__ = [
+    "DedupResult",
+    "LoadFailure",
+    "LoadResult",
+    "LoadWarning",
+    "compute_corpus_summary",
+    "deduplicate",
+    "format_bibtex",
+    "format_ris",
+    "load_corpus",
+    "normalise_doi",
+    "normalise_title",
+    "parse_bibtex_string",
+    "parse_csv_string",
+    "parse_ris_string",
+    "plot_corpus_counts",
+    "read_bibtex",
+    "read_csv",
+    "read_ris",
+    "records_frame",
+    "write_bibtex",
+    "write_ris",
+]

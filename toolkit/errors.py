@@ -1,0 +1,60 @@
+"""Exceptions raised on purpose by :mod:`toolkit`.
+
+Bad *records* are data (see :class:`toolkit.corpus.LoadFailure`); bad *calls* raise one of
+the classes below. Every message has the shape ``where: what is wrong; what to do``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = [
+    "ToolkitError",
+    "CorpusInputError",
+    "CorpusFormatError",
+    "CitationAuditError",
+]
+
+
+class ToolkitError(Exception):
+    """Base class for every error toolkit raises on purpose."""
+
+
+class CorpusInputError(ToolkitError, ValueError):
+    """A corpus path cannot be read at all (missing, empty, unknown kind).
+
+    Parameters
+    ----------
+    path : str or Path
+        The path the caller gave.
+    problem : str
+        What is wrong and what to do, in one sentence.
+    """
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class CorpusFormatError(ToolkitError, ValueError):
+    """Raised by ``strict=True`` loaders when any block or record could not be read.
+
+    Parameters
+    ----------
+    failures : sequence of LoadFailure
+        Every failure, in file and line order.
+    """
+
+    def __init__(self, failures: Sequence[object]) -> None:
+        self.failures = tuple(failures)
+        lines = [str(f) for f in self.failures]
+        super().__init__(
+            f"{len(lines)} block(s) could not be read; fix them or load with strict=False "
+            "to get them back as data:\n- " + "\n- ".join(lines)
+        )
+
+
+class CitationAuditError(ToolkitError, ValueError):
+    """A citation audit was called with unusable input."""

@@ -1,0 +1,91 @@
+"""Shared column contracts and literal modes.
+
+Every table that passes between modules is a :class:`pandas.DataFrame` whose columns are
+listed here, so that readers, writers and analyses agree on one shape.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+__all__ = [
+    "RECORD_COLUMNS",
+    "RECORD_DTYPES",
+    "FAILURE_COLUMNS",
+    "DEDUP_LOG_COLUMNS",
+    "SOURCE_GROUPS",
+    "SourceGroup",
+]
+
+#: Columns of the records table returned by every reader and by ``load_corpus``, in order.
+RECORD_COLUMNS: Final[tuple[str, ...]] = (
+    "record_id",
+    "entry_type",
+    "source_type",
+    "source_group",
+    "title",
+    "authors",
+    "year",
+    "month",
+    "venue",
+    "publisher",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "url",
+    "abstract",
+    "keywords",
+    "note",
+    "extra",
+    "source_file",
+    "source_line",
+)
+
+#: pandas dtype of each record column. ``object`` columns hold ``str``/``tuple`` or ``None``;
+#: string columns use the nullable ``string`` dtype so that missing is ``<NA>``.
+RECORD_DTYPES: Final[dict[str, str]] = {
+    "record_id": "string",
+    "entry_type": "string",
+    "source_type": "string",
+    "source_group": "string",
+    "title": "string",
+    "authors": "object",
+    "year": "Int64",
+    "month": "Int64",
+    "venue": "string",
+    "publisher": "string",
+    "volume": "string",
+    "issue": "string",
+    "pages": "string",
+    "doi": "string",
+    "url": "string",
+    "abstract": "string",
+    "keywords": "object",
+    "note": "string",
+    "extra": "object",
+    "source_file": "string",
+    "source_line": "Int64",
+}
+
+#: Columns of :meth:`toolkit.corpus.LoadResult.failures_frame`.
+FAILURE_COLUMNS: Final[tuple[str, ...]] = ("source_file", "line", "kind", "reason", "raw")
+
+#: Columns of the de-duplication decision log.
+DEDUP_LOG_COLUMNS: Final[tuple[str, ...]] = (
+    "kept_id",
+    "removed_id",
+    "rule",
+    "score",
+    "matched_id",
+    "filled_fields",
+    "kept_title",
+    "removed_title",
+    "kept_source",
+    "removed_source",
+)
+
+SourceGroup = Literal["academic", "industry", "policy"]
+
+#: The coarse source groups the seed review triangulates across.
+SOURCE_GROUPS: Final[tuple[str, ...]] = ("academic", "industry", "policy")

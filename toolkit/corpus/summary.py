@@ -103,10 +103,12 @@ def plot_corpus_counts(records: pd.DataFrame, by: CountBy = "year", *,
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     if by == "year":
-        ax.bar(counts[by], counts["records"], color="#4C72B0")
-        ax.set_xlabel("year")
+        known = counts[counts[by] != "(missing)"]
+        missing = int(counts.loc[counts[by] == "(missing)", "records"].sum())
+        ax.bar(known[by].astype(int), known["records"], color="#4C72B0", width=0.8)
+        ax.set_xlabel("year" + (f" ({missing} without a year)" if missing else ""))
         ax.set_ylabel("records")
-        ax.tick_params(axis="x", labelrotation=90)
+        ax.xaxis.get_major_locator().set_params(integer=True)
     else:
         ordered = counts.iloc[::-1]
         ax.barh(ordered[by], ordered["records"], color="#55A868")

@@ -20,6 +20,13 @@ from toolkit.corpus import (
 )
 from toolkit.corpus.summary import compute_counts
 from toolkit.errors import CorpusFormatError, CorpusInputError, ToolkitError
+from toolkit.review import (
+    Review,
+    audit_citations,
+    compute_evidence_counts,
+    find_citations,
+    load_review,
+)
 
 __version__ = "0.1.0"
 
@@ -30,11 +37,16 @@ __all__ = [
     "LoadFailure",
     "LoadResult",
     "LoadWarning",
+    "Review",
     "ToolkitError",
+    "audit_citations",
     "compute_corpus_summary",
     "compute_counts",
+    "compute_evidence_counts",
     "deduplicate",
+    "find_citations",
     "load_corpus",
+    "load_review",
     "plot_corpus_counts",
     "read_bibtex",
     "read_csv",

@@ -19,6 +19,7 @@ from toolkit.corpus import (
 from toolkit.corpus.summary import compute_counts
 from toolkit.errors import ToolkitError
 from toolkit.paths import bundled_corpus_dir
+from toolkit.review import compute_evidence_counts, load_review
 
 __all__ = ["main", "build_parser"]
 
@@ -54,15 +55,23 @@ def _cmd_load(args: argparse.Namespace) -> None:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> None:
-    corpus = Path(args.corpus) if args.corpus else bundled_corpus_dir() / "references.bib"
-    result = load_corpus(corpus, strict=True)
-    print(f"Reproducing the review from {corpus}")
-    _print_table("Files", result.blocks)
-    dedup = deduplicate(result.records)
-    print(f"\nde-duplication: {len(dedup.log)} record(s) merged")
-    _print_table("Summary", compute_corpus_summary(dedup.records))
-    for by in ("source_group", "source_type", "entry_type"):
-        _print_table(f"Records by {by.replace('_', ' ')}", compute_counts(dedup.records, by))
+    folder = Path(args.corpus) if args.corpus else bundled_corpus_dir()
+    review = load_review(folder)
+    paper = review.protocol["paper"]
+    print(f"Reproducing: {paper['author']} ({paper['year']}), doi:{paper['doi']}")
+    print(f"from {folder}: {review!r}")
+    dedup = deduplicate(review.records)
+    print(f"\nde-duplication of the reference list: {len(dedup.log)} record(s) merged")
+    _print_table("Summary", compute_corpus_summary(review.records))
+    for by in ("source_group", "source_type"):
+        _print_table(f"Works by {by.replace('_', ' ')}", compute_counts(review.records, by))
+    _print_table("Evidence per guiding question", compute_evidence_counts(review, "rq"))
+    _print_table("Evidence per source group", compute_evidence_counts(review, "source_group"))
+    audit = review.audit
+    _print_table("Citation audit", audit["status"].value_counts().rename_axis("status")
+                 .reset_index(name="cited works"))
+    missing = audit.loc[audit["status"] == "missing", ["segment_id", "text"]]
+    _print_table("Cited but missing from the reference list", missing)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,9 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser(
         "reproduce", help="rebuild the bundled review",
-        description="Load the bundled micro-credentials corpus and print its summary.",
+        description="Load the bundled micro-credentials review (references, evidence "
+                    "segments, protocol, citation audit), check that its files agree, and "
+                    "print what it holds.",
     )
-    rep.add_argument("--corpus", help="use this references file instead of the bundled one")
+    rep.add_argument("--corpus", help="a review folder laid out like corpus/ (default: the "
+                                      "bundled one)")
     rep.set_defaults(func=_cmd_reproduce)
     return parser
 

@@ -14,6 +14,10 @@ __all__ = [
     "CorpusInputError",
     "CorpusFormatError",
     "CitationAuditError",
+    "CodebookError",
+    "CodingError",
+    "AgreementError",
+    "NotFittedError",
 ]
 
 
@@ -58,3 +62,32 @@ class CorpusFormatError(ToolkitError, ValueError):
 
 class CitationAuditError(ToolkitError, ValueError):
     """A citation audit was called with unusable input."""
+
+
+class CodebookError(ToolkitError, ValueError):
+    """A codebook file or mapping is invalid; ``problems`` lists every problem found.
+
+    Parameters
+    ----------
+    path : str or Path
+        The codebook file (or a label for an in-memory codebook).
+    problems : sequence of str
+        One message per problem: where it is, what is wrong, what is valid.
+    """
+
+    def __init__(self, path: str | Path, problems: Sequence[str]) -> None:
+        self.path, self.problems = str(path), tuple(problems)
+        super().__init__(f"{self.path}: {len(self.problems)} problem(s):\n- "
+                         + "\n- ".join(self.problems))
+
+
+class CodingError(ToolkitError, ValueError):
+    """Codings or a coding sheet do not fit the codebook or the segments."""
+
+
+class AgreementError(ToolkitError, ValueError):
+    """Agreement statistics were asked for data that cannot support them."""
+
+
+class NotFittedError(ToolkitError, ValueError, AttributeError):
+    """An estimator was used before ``fit`` (scikit-learn's wording)."""

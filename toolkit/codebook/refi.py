@@ -1,0 +1,342 @@
+"""REFI-QDA interchange: export a codebook to ``.qdc``, import ``.qdc`` and ``.qdpx`` codes.
+
+Export follows QDA-XML 1.0 (``urn:QDA-XML:codebook:1.0``): nested ``Code`` elements for the
+hierarchy, GUIDs derived from the code id (uuid5, so every export of a code carries the same
+GUID), ``isCodable`` always set, colours as ``#RRGGBB``. The schema has no fields for
+inclusion and exclusion criteria, examples, rounds or patterns, so each ``Description``
+holds the definition, then a block that starts with the line ``--- slr-toolkit ---`` and
+carries the rest as YAML. Other tools show it as text; this importer reads it back, so our
+own export round-trips losslessly. Codebook metadata travels in a ``Set`` named
+``slr-toolkit codebook``; each coding round is a ``Set`` of the codes it introduced.
+
+Import accepts the 1.0 namespace and files that declare the old ``0:4`` one, takes codes
+without the block from their name and nesting, and parses with :mod:`defusedxml`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from defusedxml import ElementTree as SafeET
+
+from toolkit._io import atomic_write_bytes
+from toolkit.codebook.io import codebook_from_dict, codebook_to_dict
+from toolkit.codebook.model import Codebook
+from toolkit.errors import CodebookError
+
+__all__ = ["export_qdc", "format_qdc", "read_qdc", "read_qdpx_codes", "check_qdc_structure",
+           "code_guid", "CODEBOOK_NS", "PROJECT_NS"]
+
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+_OLD_NAMESPACES = ("urn:QDA-XML:codebook:0:4", "urn:QDA-XML:codebook:0.4",
+                   "urn:QDA-XML:project:0:4")
+#: Namespace for uuid5 GUIDs: a fixed uuid of this toolkit, so GUIDs never change.
+GUID_NAMESPACE = uuid.UUID("6f1d0c4e-8f0b-5d8e-9a51-3c0b5a1f2e77")
+MARKER = "--- slr-toolkit ---"
+META_SET = "slr-toolkit codebook"
+_GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                   r"[0-9a-fA-F]{12}\}?$")
+_RGB = re.compile(r"^#([A-Fa-f0-9]{6}|[A-Fa-f0-9]{3})$")
+_MAX_QDE_BYTES = 200 * 1024 * 1024
+
+
+def code_guid(code_id: str) -> str:
+    """The stable GUID of a code id (uuid5 in the toolkit's namespace), upper case.
+
+    Examples
+    --------
+    >>> code_guid("benefits") == code_guid("benefits") != code_guid("challenges")
+    True
+    """
+    return str(uuid.uuid5(GUID_NAMESPACE, code_id)).upper()
+
+
+def _description(code_dict: dict[str, Any]) -> str:
+    definition = code_dict.get("definition", "")
+    rest = {k: v for k, v in code_dict.items() if k not in ("label", "parent", "definition",
+                                                           "color", "codable")}
+    block = yaml.safe_dump(rest, sort_keys=False, allow_unicode=True, width=96).strip()
+    return f"{definition}\n\n{MARKER}\n{block}" if definition else f"{MARKER}\n{block}"
+
+
+def format_qdc(codebook: Codebook, *, origin: str | None = None) -> bytes:
+    """Return the codebook as QDA-XML 1.0 bytes (UTF-8, no BOM)."""
+    from toolkit import __version__
+
+    ET.register_namespace("", CODEBOOK_NS)
+    ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
+    ns = f"{{{CODEBOOK_NS}}}"
+    root = ET.Element(f"{ns}CodeBook", {
+        "origin": origin or f"slr-toolkit {__version__}",
+        "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation":
+            f"{CODEBOOK_NS} Codebook.xsd",
+    })
+    codes_el = ET.SubElement(root, f"{ns}Codes")
+    raw = {c["id"]: c for c in codebook_to_dict(codebook)["codes"]}
+
+    def add(parent_el: ET.Element, code_id: str) -> None:
+        code = codebook[code_id]
+        attrs = {"guid": code_guid(code.id), "name": code.label,
+                 "isCodable": "true" if code.codable else "false"}
+        if code.color:
+            attrs["color"] = code.color.upper()
+        el = ET.SubElement(parent_el, f"{ns}Code", attrs)
+        ET.SubElement(el, f"{ns}Description").text = _description(raw[code_id])
+        for child in codebook.children(code_id):
+            add(el, child.id)
+
+    for theme in codebook.themes():
+        add(codes_el, theme.id)
+    sets_el = ET.SubElement(root, f"{ns}Sets")
+    meta = {k: v for k, v in codebook_to_dict(codebook).items() if k != "codes"}
+    meta_set = ET.SubElement(sets_el, f"{ns}Set", {
+        "guid": str(uuid.uuid5(GUID_NAMESPACE, "codebook:" + codebook.name)).upper(),
+        "name": META_SET})
+    ET.SubElement(meta_set, f"{ns}Description").text = (
+        f"{MARKER}\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip())
+    for round_ in sorted({c.introduced_in for c in codebook.codes}):
+        round_set = ET.SubElement(sets_el, f"{ns}Set", {
+            "guid": str(uuid.uuid5(GUID_NAMESPACE, f"round:{round_}")).upper(),
+            "name": f"Round {round_}"})
+        ET.SubElement(round_set, f"{ns}Description").text = (
+            f"Codes introduced in coding round {round_}")
+        for code in codebook.codes:
+            if code.introduced_in == round_:
+                ET.SubElement(round_set, f"{ns}MemberCode", {"guid": code_guid(code.id)})
+    ET.indent(root, space="  ")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def export_qdc(codebook: Codebook, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the codebook as a REFI-QDA ``.qdc`` file, atomically.
+
+    The XML is checked with :func:`check_qdc_structure` before it is written.
+
+    Raises
+    ------
+    CodebookError
+        If the generated XML breaks a rule of the schema (a bug; reported, never written).
+    """
+    data = format_qdc(codebook)
+    problems = check_qdc_structure(data)
+    if problems:  # pragma: no cover - guards against regressions in format_qdc
+        raise CodebookError(path, problems)
+    return atomic_write_bytes(path, data, overwrite=overwrite)
+
+
+def check_qdc_structure(data: bytes) -> list[str]:
+    """Check the rules of ``Codebook.xsd`` that matter in practice; return the problems.
+
+    Root ``CodeBook`` in the 1.0 namespace; ``Codes`` with at least one ``Code``; each
+    ``Code`` with a GUID, a name and ``isCodable``; ``Description`` before child codes;
+    colours ``#RRGGBB``; ``Sets`` (if any) non-empty, each ``Set`` with GUID and name,
+    ``MemberCode`` GUIDs pointing at codes.
+    """
+    problems: list[str] = []
+    try:
+        root = SafeET.fromstring(data)
+    except Exception as err:  # noqa: BLE001 - any parse error is reported as a problem
+        return [f"not well-formed XML: {err}"]
+    ns = f"{{{CODEBOOK_NS}}}"
+    if root.tag != f"{ns}CodeBook":
+        problems.append(f"root is {root.tag!r}; expected CodeBook in {CODEBOOK_NS}")
+    children = list(root)
+    if not children or children[0].tag != f"{ns}Codes":
+        problems.append("first child must be Codes")
+    guids: set[str] = set()
+    for el in root.iter(f"{ns}Code"):
+        name = el.get("name")
+        where = f"Code {name!r}"
+        for attr in ("guid", "name", "isCodable"):
+            if el.get(attr) is None:
+                problems.append(f"{where}: missing attribute {attr}")
+        guid = el.get("guid", "")
+        if guid and not _GUID.match(guid):
+            problems.append(f"{where}: guid {guid!r} is not a GUID")
+        if guid in guids:
+            problems.append(f"{where}: guid {guid} used twice")
+        guids.add(guid)
+        if el.get("isCodable") not in (None, "true", "false", "1", "0"):
+            problems.append(f"{where}: isCodable must be true or false")
+        if el.get("color") is not None and not _RGB.match(el.get("color", "")):
+            problems.append(f"{where}: color {el.get('color')!r} is not #RRGGBB")
+        tags = [c.tag for c in el]
+        if f"{ns}Description" in tags and tags.index(f"{ns}Description") != 0:
+            problems.append(f"{where}: Description must come before child codes")
+        if any(t not in (f"{ns}Description", f"{ns}Code") for t in tags):
+            problems.append(f"{where}: only Description and Code may appear inside a Code")
+    codes_el = root.find(f"{ns}Codes")
+    if codes_el is not None and codes_el.find(f"{ns}Code") is None:
+        problems.append("Codes is empty; the schema needs at least one Code")
+    sets_el = root.find(f"{ns}Sets")
+    if sets_el is not None:
+        sets = sets_el.findall(f"{ns}Set")
+        if not sets:
+            problems.append("Sets is empty; leave it out or add a Set")
+        for set_el in sets:
+            if set_el.get("guid") is None or set_el.get("name") is None:
+                problems.append(f"Set {set_el.get('name')!r}: needs guid and name")
+            for member in set_el.findall(f"{ns}MemberCode"):
+                if member.get("guid") not in guids:
+                    problems.append(f"Set {set_el.get('name')!r}: MemberCode "
+                                    f"{member.get('guid')!r} names no Code")
+    return problems
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return slug or "code"
+
+
+def _parse_description(text: str) -> tuple[str, dict[str, Any]]:
+    if MARKER in text:
+        definition, _, block = text.partition(MARKER)
+        extra = yaml.safe_load(block) or {}
+        return definition.strip(), extra if isinstance(extra, dict) else {}
+    return text.strip(), {}
+
+
+def _codes_from_root(root: Any, ns: str, where: str) -> tuple[list[dict[str, Any]],
+                                                               dict[str, Any]]:
+    container = root.find(f"{ns}Codes") if root.tag.endswith("CodeBook") else None
+    if container is None:
+        book = root.find(f"{ns}CodeBook")
+        container = book.find(f"{ns}Codes") if book is not None else None
+    if container is None:
+        raise CodebookError(where, ["no Codes element; is this a REFI-QDA codebook or project?"])
+    codes: list[dict[str, Any]] = []
+    used: set[str] = set()
+
+    def visit(el: Any, parent: str | None, prefix: str) -> None:
+        desc_el = el.find(f"{ns}Description")
+        definition, extra = _parse_description(desc_el.text or "" if desc_el is not None else "")
+        code_id = extra.pop("id", None)
+        if not code_id:
+            base = f"{prefix}.{_slug(el.get('name', ''))}" if prefix else _slug(
+                el.get("name", ""))
+            code_id, n = base, 2
+            while code_id in used:
+                code_id, n = f"{base}_{n}", n + 1
+        used.add(code_id)
+        item: dict[str, Any] = {"id": code_id, "label": el.get("name") or code_id}
+        if parent:
+            item["parent"] = parent
+        if definition:
+            item["definition"] = definition
+        color = el.get("color")
+        if color and _RGB.match(color):
+            item["color"] = color if len(color) == 7 else "#" + "".join(c * 2 for c in color[1:])
+        if el.get("isCodable") in ("false", "0"):
+            item["codable"] = False
+        item.update(extra)
+        codes.append(item)
+        for child in el.findall(f"{ns}Code"):
+            visit(child, code_id, code_id)
+
+    for el in container.findall(f"{ns}Code"):
+        visit(el, None, "")
+    meta: dict[str, Any] = {}
+    sets = root.find(f"{ns}Sets")
+    for set_el in sets.findall(f"{ns}Set") if sets is not None else []:
+        if set_el.get("name") == META_SET:
+            desc = set_el.find(f"{ns}Description")
+            meta = _parse_description(desc.text or "" if desc is not None else "")[1]
+    return codes, meta
+
+
+def _namespace(root: Any) -> str:
+    match = re.match(r"^\{([^}]*)\}", root.tag)
+    return match.group(1) if match else ""
+
+
+def _build(codes: list[dict[str, Any]], meta: dict[str, Any], where: str,
+           default_name: str) -> Codebook:
+    for code in codes:  # fill what other tools leave out, keep what they say
+        code.setdefault("introduced_in", 1)
+    data = {"name": meta.get("name", default_name), "version": str(meta.get("version",
+                                                                            "imported")),
+            "round": int(meta.get("round", max(c["introduced_in"] for c in codes))),
+            "codes": codes}
+    for key in ("authors", "description"):
+        if key in meta:
+            data[key] = meta[key]
+    return codebook_from_dict(data, where)
+
+
+def read_qdc(path: str | Path) -> Codebook:
+    """Import a REFI-QDA ``.qdc`` codebook (QDA-XML 1.0, or files declaring ``0:4``).
+
+    Codes without this toolkit's description block get ids from their names (``a.b`` for
+    nesting), ``introduced_in`` 1, and the whole ``Description`` as definition.
+
+    Raises
+    ------
+    CodebookError
+        For files that are not codebooks, or whose codes do not make a valid codebook.
+    """
+    path = Path(path)
+    try:
+        root = SafeET.fromstring(path.read_bytes())
+    except Exception as err:  # noqa: BLE001 - defusedxml and expat raise several types
+        raise CodebookError(path, [f"cannot parse XML: {err}"]) from None
+    namespace = _namespace(root)
+    if namespace not in (CODEBOOK_NS, *_OLD_NAMESPACES):
+        raise CodebookError(path, [f"namespace {namespace!r} is not a REFI-QDA codebook "
+                                   f"namespace; expected {CODEBOOK_NS}"])
+    codes, meta = _codes_from_root(root, f"{{{namespace}}}", str(path))
+    return _build(codes, meta, str(path), path.stem)
+
+
+def _safe_member(name: str) -> bool:
+    pure = PurePosixPath(name.replace("\\", "/"))
+    return not pure.is_absolute() and ".." not in pure.parts and not re.match(r"^[A-Za-z]:",
+                                                                             name)
+
+
+def read_qdpx_codes(path: str | Path) -> Codebook:
+    """Read the codes of a REFI-QDA project archive (``.qdpx``).
+
+    The archive is refused when any member would land outside an extraction folder
+    (absolute paths, ``..``, drive letters), and the project XML is parsed with defusedxml.
+
+    Raises
+    ------
+    CodebookError
+        For unsafe archives, archives without a ``.qde`` project, or projects without codes.
+    """
+    path = Path(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise CodebookError(path, ["not a zip archive; a .qdpx is a zip with a .qde inside"]) \
+            from None
+    with archive:
+        unsafe = [n for n in archive.namelist() if not _safe_member(n)]
+        if unsafe:
+            raise CodebookError(path, [f"refused: member {n!r} would be written outside the "
+                                       "target folder" for n in unsafe])
+        qde = sorted((n for n in archive.namelist() if n.lower().endswith(".qde")),
+                     key=lambda n: (n.lower() != "project.qde", n))
+        if not qde:
+            raise CodebookError(path, ["no .qde project file inside the archive"])
+        info = archive.getinfo(qde[0])
+        if info.file_size > _MAX_QDE_BYTES:
+            raise CodebookError(path, [f"{qde[0]} is {info.file_size} bytes; refusing to read "
+                                       "more than 200 MB"])
+        data = archive.read(qde[0])
+    try:
+        root = SafeET.fromstring(data)
+    except Exception as err:  # noqa: BLE001
+        raise CodebookError(path, [f"cannot parse {qde[0]}: {err}"]) from None
+    namespace = _namespace(root)
+    codes, meta = _codes_from_root(root, f"{{{namespace}}}", str(path))
+    if not codes:
+        raise CodebookError(path, ["the project has no codes"])
+    return _build(codes, meta, str(path), root.get("name") or path.stem)

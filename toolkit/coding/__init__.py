@@ -1,0 +1,44 @@
+"""Segments, codings (per coder and round), coding sheets and the rule-based coder."""
+
+from toolkit.coding.evaluate import METRIC_COLUMNS, compute_rule_metrics
+from toolkit.coding.presence import code_presence, lift_to_themes
+from toolkit.coding.rules import RuleCoder, lemma_forms
+from toolkit.coding.segments import (
+    SEGMENT_COLUMNS,
+    segments_from_documents,
+    segments_from_frame,
+    segments_from_review,
+)
+from toolkit.coding.sheets import SHEET_COLUMNS, read_coding_sheet, write_coding_sheet
+from toolkit.coding.store import (
+    CODING_COLUMNS,
+    RULE_COLUMNS,
+    codings_path,
+    load_codings,
+    make_codings,
+    save_codings,
+    validate_codings,
+)
+
+__all__ = [
+    "CODING_COLUMNS",
+    "METRIC_COLUMNS",
+    "RULE_COLUMNS",
+    "SEGMENT_COLUMNS",
+    "SHEET_COLUMNS",
+    "RuleCoder",
+    "code_presence",
+    "codings_path",
+    "compute_rule_metrics",
+    "lemma_forms",
+    "lift_to_themes",
+    "load_codings",
+    "make_codings",
+    "read_coding_sheet",
+    "save_codings",
+    "segments_from_documents",
+    "segments_from_frame",
+    "segments_from_review",
+    "validate_codings",
+    "write_coding_sheet",
+]

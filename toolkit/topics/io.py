@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit._io import atomic_write_text
+from toolkit._log import quiet_logger
 from toolkit.errors import TopicModelError
 from toolkit.topics.embeddings import TfidfSvdEmbedder, make_embedder
 from toolkit.topics.model import TopicModel
@@ -50,16 +51,9 @@ def save_topic_model(model: TopicModel, folder: str | Path, *, overwrite: bool =
         raise TopicModelError(f"{folder}: folder is not empty; pass overwrite=True or choose "
                               "another folder")
     folder.mkdir(parents=True, exist_ok=True)
-    import logging
-
-    log = logging.getLogger("BERTopic")
-    level = log.level
-    log.setLevel(logging.ERROR)  # its warning about the embedding model: we record it below
-    try:
+    with quiet_logger("BERTopic"):  # its warning about the embedding model: recorded below
         model.model_.save(str(folder / "bertopic"), serialization="safetensors",
                           save_ctfidf=True, save_embedding_model=False)
-    finally:
-        log.setLevel(level)
     params = model.get_params()
     params["embedding"] = str(params["embedding"])
     meta: dict[str, Any] = {

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toolkit._log import quiet_logger
 from toolkit.errors import NotFittedError, TopicModelError
 from toolkit.topics.embeddings import embed, make_embedder
 
@@ -30,15 +31,9 @@ DOCUMENT_TOPIC_COLUMNS = ("segment_id", "topic", "topic_name")
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Hold back BERTopic's log lines and UMAP's n_jobs warning (both expected here)."""
-    log = logging.getLogger("BERTopic")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*n_jobs value.*")
-            yield
-    finally:
-        log.setLevel(level)
+    with quiet_logger("BERTopic"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*n_jobs value.*")
+        yield
 
 
 class TopicModel:

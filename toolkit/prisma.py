@@ -1,0 +1,129 @@
+"""PRISMA 2020 flow counts from data, with unknown counts left unknown (never zero)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from matplotlib.axes import Axes
+
+__all__ = ["compute_prisma", "plot_prisma", "PRISMA_BOXES"]
+
+#: The boxes of the PRISMA 2020 flow diagram (new reviews, databases and registers).
+PRISMA_BOXES = (
+    ("identification", "records_identified", "Records identified"),
+    ("identification", "duplicates_removed", "Duplicate records removed"),
+    ("identification", "removed_other", "Records removed for other reasons"),
+    ("screening", "records_screened", "Records screened"),
+    ("screening", "records_excluded", "Records excluded"),
+    ("screening", "reports_sought", "Reports sought for retrieval"),
+    ("screening", "reports_not_retrieved", "Reports not retrieved"),
+    ("screening", "reports_assessed", "Reports assessed for eligibility"),
+    ("screening", "reports_excluded", "Reports excluded"),
+    ("included", "studies_included", "Studies included in review"),
+)
+
+
+def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame | None = None,
+                   screening: pd.DataFrame | None = None, *,
+                   notes: dict[str, str] | None = None) -> pd.DataFrame:
+    """Fill the PRISMA 2020 boxes from what the data says; the rest stays ``<NA>``.
+
+    Parameters
+    ----------
+    blocks : DataFrame, optional
+        ``LoadResult.blocks`` (records per source file): gives records identified.
+    dedup_log : DataFrame, optional
+        The de-duplication log: gives duplicates removed.
+    screening : DataFrame, optional
+        Screening decisions: ``record_id, stage`` (``title_abstract`` or ``full_text``),
+        ``decision`` (``include``/``exclude``/``not_retrieved``) and ``reason``. Gives every
+        screening box and the exclusion reasons.
+    notes : dict, optional
+        Text per box id, e.g. why a count is unknown.
+
+    Returns
+    -------
+    DataFrame
+        ``stage, box, label, count`` (nullable int), ``detail`` (per-file counts,
+        exclusion reasons), ``note``.
+
+    Examples
+    --------
+    >>> blocks = pd.DataFrame({"source_file": ["a.ris"], "records": [10]})
+    >>> table = compute_prisma(blocks, pd.DataFrame({"kept_id": ["x"], "removed_id": ["y"]}))
+    >>> [None if pd.isna(v) else int(v) for v in table["count"]][:5]
+    [10, 1, None, 9, None]
+    """
+    counts: dict[str, Any] = {box: pd.NA for _, box, _ in PRISMA_BOXES}
+    detail: dict[str, str] = {}
+    if blocks is not None:
+        counts["records_identified"] = int(blocks["records"].sum())
+        detail["records_identified"] = "; ".join(
+            f"{r.source_file}: {r.records}" for r in blocks.itertuples(index=False))
+    if dedup_log is not None:
+        counts["duplicates_removed"] = len(dedup_log)
+    if counts["records_identified"] is not pd.NA and counts["duplicates_removed"] is not pd.NA \
+            and screening is None:
+        counts["records_screened"] = counts["records_identified"] - counts["duplicates_removed"]
+        detail["records_screened"] = "records left after de-duplication"
+    if screening is not None:
+        ta = screening[screening["stage"] == "title_abstract"]
+        ft = screening[screening["stage"] == "full_text"]
+        counts["records_screened"] = len(ta)
+        counts["records_excluded"] = int((ta["decision"] == "exclude").sum())
+        counts["reports_sought"] = int((ta["decision"] == "include").sum())
+        counts["reports_not_retrieved"] = int((ft["decision"] == "not_retrieved").sum())
+        counts["reports_assessed"] = int((ft["decision"] != "not_retrieved").sum())
+        excluded = ft[ft["decision"] == "exclude"]
+        counts["reports_excluded"] = len(excluded)
+        counts["studies_included"] = int((ft["decision"] == "include").sum())
+        if len(excluded):
+            reasons = excluded["reason"].fillna("no reason given").value_counts()
+            detail["reports_excluded"] = "; ".join(f"{r}: {n}" for r, n in reasons.items())
+    notes = notes or {}
+    rows = [(stage, box, label, counts[box], detail.get(box, ""), notes.get(box, ""))
+            for stage, box, label in PRISMA_BOXES]
+    table = pd.DataFrame(rows, columns=["stage", "box", "label", "count", "detail", "note"])
+    table["count"] = table["count"].astype("Int64")
+    return table
+
+
+def plot_prisma(table: pd.DataFrame, *, ax: Axes | None = None, title: str = "") -> Axes:
+    """Draw the flow: main boxes down the left, exclusions on the right; unknown as '?'."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    counts = table.set_index("box")["count"]
+
+    def text(box: str) -> str:
+        label = table.set_index("box").loc[box, "label"]
+        value = counts[box]
+        return f"{label}\n(n = {'?' if value is pd.NA else int(value)})"
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 7))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    ax.axis("off")
+    left = [("records_identified", 9), ("records_screened", 6.8), ("reports_sought", 5.2),
+            ("reports_assessed", 3.6), ("studies_included", 1.2)]
+    right = [("duplicates_removed", 9), ("records_excluded", 6.8),
+             ("reports_not_retrieved", 5.2), ("reports_excluded", 3.6)]
+    for box, y in left:
+        ax.add_patch(FancyBboxPatch((0.3, y - 0.55), 4.2, 1.1, boxstyle="round,pad=0.05",
+                                    fc="#EAF1FB", ec="#4C72B0"))
+        ax.text(2.4, y, text(box), ha="center", va="center", fontsize=9)
+    for box, y in right:
+        ax.add_patch(FancyBboxPatch((5.6, y - 0.55), 4.1, 1.1, boxstyle="round,pad=0.05",
+                                    fc="#FBEDEA", ec="#C44E52"))
+        ax.text(7.65, y, text(box), ha="center", va="center", fontsize=9)
+        ax.annotate("", xy=(5.55, y), xytext=(4.55, y), arrowprops={"arrowstyle": "->"})
+    for (_, y1), (_, y2) in zip(left, left[1:], strict=False):
+        ax.annotate("", xy=(2.4, y2 + 0.6), xytext=(2.4, y1 - 0.6),
+                    arrowprops={"arrowstyle": "->"})
+    for stage, y in (("Identification", 9), ("Screening", 5.2), ("Included", 1.2)):
+        ax.text(-0.2, y, stage, rotation=90, ha="center", va="center", fontsize=10,
+                fontweight="bold")
+    ax.set_title(title or "PRISMA 2020 flow ('?': not reported)")
+    return ax

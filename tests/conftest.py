@@ -29,3 +29,17 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/data is absent; third-party files are only used when present")
     return SHARED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the tests' embedding cache out of the user's ~/.cache."""
+    import os
+
+    previous = os.environ.get("SLR_CACHE_DIR")
+    os.environ["SLR_CACHE_DIR"] = str(tmp_path_factory.mktemp("slr-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SLR_CACHE_DIR", None)
+    else:
+        os.environ["SLR_CACHE_DIR"] = previous

@@ -9,12 +9,13 @@ from toolkit.cli import main
 HERE = Path(__file__).parent
 
 
-def test_reproduce_prints_the_review(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["reproduce"]) == 0
-    out = capsys.readouterr().out
-    assert "doi:10.61408/jaet2024v26i02.01" in out
-    assert "Review(records=85, evidence=108, questions=8)" in out
-    assert "Thomsen (2023)" in out  # a cited-but-missing work is reported
+def test_reproduce_prints_where_and_what(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reproduce", "--out", str(tmp_path / "out"), "--n-boot", "20"]) == 0
+    captured = capsys.readouterr()
+    assert f"open {tmp_path / 'out' / 'report.html'}" in captured.out
+    assert "policy_future" in captured.out and "corroborated" in captured.out
+    assert "reproduce: 100%" in captured.err  # the progress display
 
 
 def test_load_dedupe_and_write(corpus_data: Path, tmp_path: Path,

@@ -171,13 +171,15 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
         compute_topics_by,
     )
 
-    bar = tqdm(total=len(STAGES), disable=not progress, desc="reproduce", unit="stage")
+    bar: Any = None  # shown once the inputs have loaded, so input errors stay one message
 
     def stage(name: str) -> None:
-        bar.set_postfix_str(name)
+        if bar is not None:
+            bar.set_postfix_str(name)
 
     def done() -> None:
-        bar.update(1)
+        if bar is not None:
+            bar.update(1)
 
     tables_dir, figures_dir = work / "tables", work / "figures"
     stage("load review")
@@ -194,7 +196,8 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     human = codings[codings["method"] == "human"]
     if human.dropna(subset=["code_id"]).empty:
         raise triangulation.TriangulationError(f"{codings_path}: no human codings with a code")
-    done()
+    bar = tqdm(total=len(STAGES), initial=2, disable=not progress, desc="reproduce",
+               unit="stage")
 
     stage("rule coding")
     rules = RuleCoder(book).fit().transform(segments)

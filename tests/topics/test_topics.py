@@ -158,3 +158,17 @@ def test_save_and_load_without_pickle(fitted: TopicModel, review_segments,
     assert set(new_topics) <= set(fitted.topic_info_["topic"])
     with pytest.raises(TopicModelError, match="not empty"):
         save_topic_model(fitted, folder)
+
+
+def test_tfidf_embeddings_and_fit_are_cached(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SLR_CACHE_DIR", str(tmp_path))
+    first = make_embedder("tfidf")
+    vectors = embed(first, TINY)
+    assert len(list((tmp_path / "embeddings").glob("*"))) == 3  # vectors, settings, arrays
+    second = make_embedder("tfidf")
+    monkeypatch.setattr(type(second), "embed", lambda *a, **k: pytest.fail("re-encoded"),
+                        raising=True)
+    again = embed(second, TINY)
+    assert np.array_equal(vectors, again)
+    monkeypatch.undo()
+    assert np.allclose(second.embed(["internet access"]), first.embed(["internet access"]))

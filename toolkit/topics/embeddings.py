@@ -15,6 +15,7 @@ backend's identity and the texts, so a refit with other clustering settings skip
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -125,10 +126,12 @@ class TfidfSvdEmbedder(BaseEmbedder):
         self.components: np.ndarray | None = None
 
     @staticmethod
-    def _vectorizer(vocabulary: dict[str, int] | None = None) -> Any:
+    def _vectorizer(vocabulary: dict[str, int] | None = None, n_documents: int = 0) -> Any:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        return TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1,
+        # Large corpora: words seen once carry no similarity and slow the SVD down.
+        return TfidfVectorizer(stop_words="english", ngram_range=(1, 2),
+                               min_df=2 if n_documents >= 1000 else 1, max_features=200_000,
                                sublinear_tf=True, vocabulary=vocabulary)
 
     def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
@@ -136,7 +139,7 @@ class TfidfSvdEmbedder(BaseEmbedder):
 
         documents = list(documents)
         if self.tfidf is None:
-            self.tfidf = self._vectorizer()
+            self.tfidf = self._vectorizer(n_documents=len(documents))
             matrix = self.tfidf.fit_transform(documents)
             k = max(2, min(self.n_components, matrix.shape[1] - 1, len(documents) - 1))
             svd = TruncatedSVD(k, random_state=self.random_state).fit(matrix)
@@ -146,6 +149,12 @@ class TfidfSvdEmbedder(BaseEmbedder):
         vectors = np.asarray(matrix @ self.components.T, dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
+
+    def restore(self, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Take over a fitted state saved with :meth:`state`."""
+        self.tfidf = self._vectorizer(settings["vocabulary"])
+        self.tfidf.idf_ = arrays["idf"]
+        self.components = arrays["components"]
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """JSON-able settings and arrays that rebuild the fitted embedder (no pickle)."""
@@ -162,9 +171,7 @@ class TfidfSvdEmbedder(BaseEmbedder):
                    ) -> TfidfSvdEmbedder:
         """Rebuild an embedder saved with :meth:`state`."""
         embedder = cls(settings["n_components"], settings["random_state"])
-        embedder.tfidf = cls._vectorizer(settings["vocabulary"])
-        embedder.tfidf.idf_ = arrays["idf"]
-        embedder.components = arrays["components"]
+        embedder.restore(settings, arrays)
         return embedder
 
 
@@ -208,27 +215,41 @@ def make_embedder(spec: str | Path | Callable[[list[str]], Any], *,
 def embed(embedder: BaseEmbedder, texts: Sequence[str], *, use_cache: bool = True) -> np.ndarray:
     """Embed ``texts``, reading and writing the on-disk cache.
 
-    The key is SHA-256 over the embedder's identity and every text; TF-IDF embeddings are
-    not cached (the fit is part of the embedder, cheap, and must stay in memory).
+    The key is SHA-256 over the embedder's identity and every text. For the TF-IDF backend
+    the fitted vectoriser and SVD are cached beside the vectors (JSON + safetensors) and
+    restored on a hit, so the embedder can still place new documents.
     """
     texts = list(texts)
     identity = getattr(embedder, "identity", type(embedder).__name__)
-    if not use_cache or isinstance(embedder, TfidfSvdEmbedder) or identity.startswith(
-            "callable:"):
+    tfidf = isinstance(embedder, TfidfSvdEmbedder)
+    if not use_cache or identity.startswith("callable:") or (tfidf and embedder.tfidf
+                                                             is not None):
         return embedder.embed(texts)
     digest = hashlib.sha256(identity.encode())
     for text in texts:
         digest.update(text.encode("utf-8"))
         digest.update(b"\x00")
     path = cache_dir() / "embeddings" / f"{digest.hexdigest()}.npy"
-    if path.is_file():
+    state_json, state_arrays = path.with_suffix(".json"), path.with_suffix(".safetensors")
+    if path.is_file() and (not tfidf or (state_json.is_file() and state_arrays.is_file())):
         vectors = np.load(path, allow_pickle=False)
         if vectors.shape[0] == len(texts):
+            if tfidf:
+                from safetensors.numpy import load_file
+
+                embedder.restore(json.loads(state_json.read_text(encoding="utf-8")),
+                                 load_file(str(state_arrays)))
             return vectors
     vectors = embedder.embed(texts)
     import io
 
+    if tfidf:
+        from safetensors.numpy import save as save_bytes
+
+        settings, arrays = embedder.state()
+        atomic_write_bytes(state_arrays, save_bytes(arrays))
+        atomic_write_bytes(state_json, json.dumps(settings).encode("utf-8"))
     buffer = io.BytesIO()
     np.save(buffer, vectors, allow_pickle=False)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())  # written last: its presence means complete
     return vectors

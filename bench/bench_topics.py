@@ -1,8 +1,8 @@
 """Benchmark: topic models on the ~18,000 abstracts in ../shared/data/abstracts/airas_papers_db.
 
-For each embedding backend, in a fresh process: the cold fit (encode + cluster) time and
-peak memory, then a refit with other clustering settings that reuses the cached
-embeddings, and the speed-up of that refit over the cold fit. Finally, how closely the fast
+For each embedding backend, in a fresh process: the cold fit (import, encode, reduce,
+cluster) time and peak memory, then a refit with other clustering settings that reuses the
+cached embeddings and reduction, and the speed-up of that refit over the cold fit. Finally, how closely the fast
 semantic backend's topics match MiniLM's (adjusted Rand index of the assignments, with and
 without outliers). All figures are measured in this one run.
 

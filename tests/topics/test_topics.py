@@ -172,3 +172,19 @@ def test_tfidf_embeddings_and_fit_are_cached(tmp_path: Path, monkeypatch) -> Non
     assert np.array_equal(vectors, again)
     monkeypatch.undo()
     assert np.allclose(second.embed(["internet access"]), first.embed(["internet access"]))
+
+
+def test_refit_reuses_cached_reduction_and_matches_uncached(monkeypatch) -> None:
+    import umap
+
+    first = TopicModel(min_topic_size=5).fit(TINY)
+    monkeypatch.setattr(umap.UMAP, "fit_transform",
+                        lambda *a, **k: pytest.fail("UMAP ran again"))
+    cached = TopicModel(min_topic_size=5).fit(TINY)
+    pd.testing.assert_frame_equal(cached.document_topics_, first.document_topics_)
+    TopicModel(min_topic_size=8).fit(TINY)  # other clustering settings: still no UMAP
+    monkeypatch.undo()
+    uncached = TopicModel(min_topic_size=5, use_cache=False).fit(TINY)
+    pd.testing.assert_frame_equal(uncached.document_topics_, first.document_topics_)
+    assert set(first.transform(["internet access in rural villages"])) <= set(first.topics_)
+

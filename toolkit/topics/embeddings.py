@@ -129,9 +129,11 @@ class TfidfSvdEmbedder(BaseEmbedder):
     def _vectorizer(vocabulary: dict[str, int] | None = None, n_documents: int = 0) -> Any:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        # Large corpora: words seen once carry no similarity and slow the SVD down.
+        # Large corpora: rare words and word pairs carry little similarity and slow the SVD;
+        # keep the 50,000 most frequent terms seen in at least three documents.
+        large = n_documents >= 1000
         return TfidfVectorizer(stop_words="english", ngram_range=(1, 2),
-                               min_df=2 if n_documents >= 1000 else 1, max_features=200_000,
+                               min_df=3 if large else 1, max_features=50_000 if large else None,
                                sublinear_tf=True, vocabulary=vocabulary)
 
     def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:

@@ -36,6 +36,60 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+class _CachedReducer:
+    """UMAP whose reduction of a given input is read from the disk cache when known.
+
+    The key is SHA-256 over the input vectors, the (semi-supervised) labels and UMAP's
+    parameters, so a refit with other clustering settings skips both encoding and UMAP.
+    New documents are placed by the real UMAP, fitted on first need.
+    """
+
+    def __init__(self, umap: Any, folder: Path | None) -> None:
+        self.umap = umap
+        self.folder = folder
+        self._fitted = False
+        self._data: tuple[Any, Any] = (None, None)
+
+    def _key(self, data: np.ndarray, labels: Any) -> str:
+        import hashlib
+        import json
+
+        digest = hashlib.sha256(np.ascontiguousarray(data, dtype=np.float32).tobytes())
+        if labels is not None:
+            digest.update(np.asarray(labels).tobytes())
+        params = {k: v for k, v in self.umap.get_params().items()
+                  if isinstance(v, (int, float, str, bool, type(None)))}
+        digest.update(json.dumps(params, sort_keys=True).encode())
+        return digest.hexdigest()
+
+    def fit_transform(self, data: np.ndarray, y: Any = None) -> np.ndarray:
+        self._data = (data, y)
+        path = (self.folder / f"{self._key(data, y)}.npy") if self.folder else None
+        if path is not None and path.is_file():
+            return np.load(path, allow_pickle=False)
+        reduced = np.asarray(self.umap.fit_transform(data, y=y))
+        self._fitted = True
+        if path is not None:
+            import io
+
+            from toolkit._io import atomic_write_bytes
+
+            buffer = io.BytesIO()
+            np.save(buffer, reduced, allow_pickle=False)
+            atomic_write_bytes(path, buffer.getvalue())
+        return reduced
+
+    def fit(self, data: np.ndarray, y: Any = None) -> _CachedReducer:
+        self.fit_transform(data, y)
+        return self
+
+    def transform(self, data: np.ndarray) -> np.ndarray:
+        if not self._fitted:
+            self.umap.fit(*self._data[:1], y=self._data[1])
+            self._fitted = True
+        return np.asarray(self.umap.transform(data))
+
+
 class TopicModel:
     """Topics of a set of texts with BERTopic, with every random step seeded.
 
@@ -67,7 +121,8 @@ class TopicModel:
         Seeds UMAP (which then runs single-threaded) and the TF-IDF/SVD backend, so a second
         fit on the same texts gives the same topics, assignments and keywords.
     use_cache : bool, default True
-        Cache embeddings on disk.
+        Cache embeddings, and UMAP's reduction of them, on disk: a refit with other
+        clustering settings (``min_topic_size``, ``nr_topics``, seeds) skips both.
 
     Attributes
     ----------
@@ -144,6 +199,10 @@ class TopicModel:
                           n_components=max(2, min(self.n_components, n - 2)), min_dist=0.0,
                           metric="cosine", random_state=self.random_state,
                           init="spectral" if n > 50 else "random")
+        if self.use_cache:
+            from toolkit.topics.embeddings import cache_dir
+
+            umap_model = _CachedReducer(umap_model, cache_dir() / "reductions")
         hdbscan_model = HDBSCAN(min_cluster_size=size, metric="euclidean",
                                 cluster_selection_method="eom", prediction_data=True)
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS

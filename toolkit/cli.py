@@ -131,6 +131,15 @@ def _write_frame(frame: pd.DataFrame, path: Path, force: bool) -> None:
     atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"), overwrite=force)
 
 
+def _add_table_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
+    """The arguments shared by commands that read one text column of a user's table."""
+    parser.add_argument("segments", help="CSV, TSV or XLSX with one text per row")
+    parser.add_argument("--text-column", default="text", help="column with the text")
+    parser.add_argument("--id-column", help="column with stable ids (default: row numbers)")
+    parser.add_argument("--out", help=out)
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``slr`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -177,29 +186,21 @@ def build_parser() -> argparse.ArgumentParser:
         "code", help="code a table of texts with a codebook's patterns",
         description="Apply the rule-based coder to one column of a CSV/TSV/XLSX table and "
                     "report codes found; with --human, compare with saved human codings.")
-    code.add_argument("segments", help="CSV, TSV or XLSX with one text per row")
+    _add_table_arguments(code, out="write the codings to this CSV")
     code.add_argument("--codebook", required=True, help="codebook YAML")
-    code.add_argument("--text-column", default="text", help="column with the text")
-    code.add_argument("--id-column", help="column with stable ids (default: row numbers)")
     code.add_argument("--human", help="folder of saved human codings to compare with")
     code.add_argument("--processes", type=int, default=1, help="worker processes")
-    code.add_argument("--out", help="write the codings to this CSV")
-    code.add_argument("--force", action="store_true", help="replace --out if it exists")
     code.set_defaults(func=_cmd_code)
 
     top = sub.add_parser(
         "topics", help="fit a topic model on a table of texts",
         description="Fit BERTopic offline on one column of a table and print the topics; "
                     "--out saves the model (safetensors + JSON) and each row's topic.")
-    top.add_argument("segments", help="CSV, TSV or XLSX with one text per row")
-    top.add_argument("--text-column", default="text", help="column with the text")
-    top.add_argument("--id-column", help="column with stable ids")
+    _add_table_arguments(top, out="folder to save the model in")
     top.add_argument("--embedding", default="tfidf", help="tfidf, minilm-static, minilm or a "
                                                           "local model folder")
     top.add_argument("--min-topic-size", type=int, help="smallest topic")
     top.add_argument("--stop-words", nargs="*", default=None, help="extra words to ignore")
-    top.add_argument("--out", help="folder to save the model in")
-    top.add_argument("--force", action="store_true", help="replace a non-empty --out")
     top.set_defaults(func=_cmd_topics)
 
     tri = sub.add_parser(

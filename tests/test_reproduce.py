@@ -55,7 +55,8 @@ def test_prisma_keeps_unknown_counts_unknown(runs: tuple[Path, Path]) -> None:
     text = (runs[0] / "tables" / "prisma_flow.csv").read_text().splitlines()
     rows = {line.split(",")[1]: line.split(",")[3] for line in text[1:]}
     assert rows["records_identified"] == "85" and rows["duplicates_removed"] == "0"
-    assert rows["studies_included"] == "" and rows["records_excluded"] == ""
+    for box in ("records_screened", "records_excluded", "reports_assessed", "studies_included"):
+        assert rows[box] == "", box
 
 
 def test_bad_path_codings_mismatch_and_empty_codings(tmp_path: Path,

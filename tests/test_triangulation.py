@@ -118,3 +118,26 @@ def test_bad_inputs_are_one_clear_message() -> None:
         compute_source_triangulation(_codings([("s1", "price")]), SEGMENTS, RECORDS, BOOK)
     with pytest.raises(TriangulationError, match="not in the segments table"):
         compute_source_triangulation(_codings([("s9", "cost")]), SEGMENTS, RECORDS, BOOK)
+
+
+def test_prisma_from_a_screening_table() -> None:
+    from toolkit.prisma import compute_prisma
+
+    blocks = pd.DataFrame({"source_file": ["a.ris", "b.csv"], "records": [6, 4]})
+    log = pd.DataFrame({"kept_id": ["x"], "removed_id": ["y"]})
+    screening = pd.DataFrame({
+        "record_id": list("abcdefghi") + list("abcd"),
+        "stage": ["title_abstract"] * 9 + ["full_text"] * 4,
+        "decision": ["include"] * 4 + ["exclude"] * 5 + ["include", "exclude", "exclude",
+                                                           "not_retrieved"],
+        "reason": [None] * 9 + [None, "wrong population", "wrong population", None]})
+    table = compute_prisma(blocks, log, screening).set_index("box")
+    counts = {box: (None if pd.isna(v) else int(v)) for box, v in table["count"].items()}
+    assert counts == {"records_identified": 10, "duplicates_removed": 1, "removed_other": None,
+                      "records_screened": 9, "records_excluded": 5, "reports_sought": 4,
+                      "reports_not_retrieved": 1, "reports_assessed": 3, "reports_excluded": 2,
+                      "studies_included": 1}
+    assert table.loc["reports_excluded", "detail"] == "wrong population: 2"
+    assert table.loc["records_identified", "detail"] == "a.ris: 6; b.csv: 4"
+    unknown = compute_prisma(blocks, log, derive_screened=False).set_index("box")
+    assert pd.isna(unknown.loc["records_screened", "count"])

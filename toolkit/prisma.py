@@ -26,6 +26,7 @@ PRISMA_BOXES = (
 
 def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame | None = None,
                    screening: pd.DataFrame | None = None, *,
+                   derive_screened: bool = True,
                    notes: dict[str, str] | None = None) -> pd.DataFrame:
     """Fill the PRISMA 2020 boxes from what the data says; the rest stays ``<NA>``.
 
@@ -39,6 +40,10 @@ def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame |
         Screening decisions: ``record_id, stage`` (``title_abstract`` or ``full_text``),
         ``decision`` (``include``/``exclude``/``not_retrieved``) and ``reason``. Gives every
         screening box and the exclusion reasons.
+    derive_screened : bool, default True
+        Without a screening table, count the records left after de-duplication as screened
+        (the usual flow). Pass False when that is not known to be so, e.g. for a reference
+        list rebuilt from a paper.
     notes : dict, optional
         Text per box id, e.g. why a count is unknown.
 
@@ -64,7 +69,7 @@ def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame |
     if dedup_log is not None:
         counts["duplicates_removed"] = len(dedup_log)
     if counts["records_identified"] is not pd.NA and counts["duplicates_removed"] is not pd.NA \
-            and screening is None:
+            and screening is None and derive_screened:
         counts["records_screened"] = counts["records_identified"] - counts["duplicates_removed"]
         detail["records_screened"] = "records left after de-duplication"
     if screening is not None:

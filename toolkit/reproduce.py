@@ -283,12 +283,11 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     stage("PRISMA")
     load_blocks = pd.DataFrame({"source_file": ["references.bib"], "records": [len(records)]})
     unknown_note = "not reported in the paper"
-    flow = prisma.compute_prisma(load_blocks, dedup.log, notes={
+    flow = prisma.compute_prisma(load_blocks, dedup.log, derive_screened=False, notes={
         "records_identified": "the paper's reference list, not the search results (the "
                               "search is not reported)",
         "duplicates_removed": "measured: de-duplication of the reference list",
-        "records_screened": "reference-list entries after de-duplication; screening itself "
-                            "is not reported",
+        "records_screened": unknown_note,
         "records_excluded": unknown_note, "reports_sought": unknown_note,
         "reports_not_retrieved": unknown_note, "reports_assessed": unknown_note,
         "reports_excluded": unknown_note, "removed_other": unknown_note,

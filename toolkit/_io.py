@@ -8,7 +8,7 @@ from pathlib import Path
 
 from toolkit.errors import ToolkitError
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "OutputExistsError"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_write_npy", "OutputExistsError"]
 
 
 class OutputExistsError(ToolkitError, FileExistsError):
@@ -69,3 +69,14 @@ def atomic_write_text(path: str | Path, text: str, *, overwrite: bool = True,
                       encoding: str = "utf-8") -> Path:
     """Write text atomically; see :func:`atomic_write_bytes`."""
     return atomic_write_bytes(path, text.encode(encoding), overwrite=overwrite)
+
+
+def atomic_write_npy(path: str | Path, array: object) -> Path:
+    """Write a NumPy array as ``.npy`` (no pickled objects), atomically."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array), allow_pickle=False)
+    return atomic_write_bytes(path, buffer.getvalue())

@@ -227,8 +227,7 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     coverage_rq = triangulation.compute_coverage(human, segments, book, by="rq")
     coverage_year = triangulation.compute_coverage(human, segments, book, by="year",
                                                    records=records)
-    investigator = triangulation.compute_investigator_triangulation(
-        both, book, n_boot=n_boot, random_state=random_state)
+    investigator = triangulation.compute_investigator_triangulation(both, book, agreement=agree)
     method = triangulation.compute_method_triangulation(human, rules, model.document_topics_,
                                                         book)
     done()

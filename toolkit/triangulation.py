@@ -236,19 +236,22 @@ def compute_coverage(codings: pd.DataFrame, segments: pd.DataFrame, codebook: An
 
 
 def compute_investigator_triangulation(codings: pd.DataFrame, codebook: Any, *,
-                                       n_boot: int = 1000,
-                                       random_state: int = 0) -> TriangulationTable:
+                                       n_boot: int = 1000, random_state: int = 0,
+                                       agreement: pd.DataFrame | None = None
+                                       ) -> TriangulationTable:
     """Investigator triangulation: agreement per theme between coders (all coders given).
 
-    Uses :func:`toolkit.agreement.compute_agreement` at theme level with ``by="coder"``.
+    Uses :func:`toolkit.agreement.compute_agreement` at theme level with ``by="coder"``;
+    pass ``agreement`` when that table has been computed already.
     """
     from toolkit.agreement import compute_agreement
 
     if codings["coder"].nunique() < 2:
         raise TriangulationError("investigator triangulation needs codings of two or more "
                                  "coders")
-    table = compute_agreement(codings, codebook=codebook, level="theme", by="coder",
-                              n_boot=n_boot, random_state=random_state)
+    table = agreement if agreement is not None else compute_agreement(
+        codings, codebook=codebook, level="theme", by="coder", n_boot=n_boot,
+        random_state=random_state)
     tidy = table.rename(columns={"code_id": "row", "metric": "column"})
     wide = tidy.pivot(index="row", columns="column", values="value").round(3)
     wide.index.name = "theme"

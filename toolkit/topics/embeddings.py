@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from bertopic.backend import BaseEmbedder
 
-from toolkit._io import atomic_write_bytes
+from toolkit._io import atomic_write_bytes, atomic_write_npy
 from toolkit.errors import TopicModelError
 
 __all__ = ["make_embedder", "embed", "cache_dir", "BACKENDS", "TfidfSvdEmbedder"]
@@ -243,7 +243,6 @@ def embed(embedder: BaseEmbedder, texts: Sequence[str], *, use_cache: bool = Tru
                                  load_file(str(state_arrays)))
             return vectors
     vectors = embedder.embed(texts)
-    import io
 
     if tfidf:
         from safetensors.numpy import save as save_bytes
@@ -251,7 +250,5 @@ def embed(embedder: BaseEmbedder, texts: Sequence[str], *, use_cache: bool = Tru
         settings, arrays = embedder.state()
         atomic_write_bytes(state_arrays, save_bytes(arrays))
         atomic_write_bytes(state_json, json.dumps(settings).encode("utf-8"))
-    buffer = io.BytesIO()
-    np.save(buffer, vectors, allow_pickle=False)
-    atomic_write_bytes(path, buffer.getvalue())  # written last: its presence means complete
+    atomic_write_npy(path, vectors)  # written last: its presence means complete
     return vectors

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toolkit._io import atomic_write_npy
 from toolkit._log import quiet_logger
 from toolkit.errors import NotFittedError, TopicModelError
 from toolkit.topics.embeddings import embed, make_embedder
@@ -70,13 +71,7 @@ class _CachedReducer:
         reduced = np.asarray(self.umap.fit_transform(data, y=y))
         self._fitted = True
         if path is not None:
-            import io
-
-            from toolkit._io import atomic_write_bytes
-
-            buffer = io.BytesIO()
-            np.save(buffer, reduced, allow_pickle=False)
-            atomic_write_bytes(path, buffer.getvalue())
+            atomic_write_npy(path, reduced)
         return reduced
 
     def fit(self, data: np.ndarray, y: Any = None) -> _CachedReducer:
@@ -267,10 +262,10 @@ class TopicModel:
         return self.fit(documents).topics_
 
     def get_params(self) -> dict[str, Any]:
-        """Constructor parameters (as stored)."""
-        names = ("embedding", "min_topic_size", "n_neighbors", "n_components", "nr_topics",
-                 "top_n_words", "stop_words", "seed_topic_list", "zeroshot_topic_list",
-                 "zeroshot_min_similarity", "reduce_outliers", "random_state", "use_cache")
+        """Return the constructor parameters as stored (names read from ``__init__``)."""
+        import inspect
+
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
         return {name: getattr(self, name) for name in names}
 
     def __repr__(self) -> str:

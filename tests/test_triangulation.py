@@ -31,7 +31,8 @@ BOOK = Codebook("t", "1", 1, (
 RECORDS = records_frame([
     {"record_id": "w1", "year": 2020, "source_type": "journal article", "source_group": "academic"},
     {"record_id": "w2", "year": 2021, "source_type": "journal article", "source_group": "academic"},
-    {"record_id": "w3", "year": 2021, "source_type": "think-tank report", "source_group": "industry"},
+    {"record_id": "w3", "year": 2021, "source_type": "think-tank report",
+     "source_group": "industry"},
     {"record_id": "w4", "year": 2022, "source_type": "government report", "source_group": "policy"},
 ])
 SEGMENTS = pd.DataFrame({

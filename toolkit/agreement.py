@@ -1,5 +1,6 @@
-r"""Inter-rater agreement on nominal codes: percent agreement, Cohen's and Fleiss' kappa,
-Krippendorff's alpha and Gwet's AC1, with bootstrap confidence intervals.
+r"""Inter-rater agreement on nominal codes, with bootstrap confidence intervals.
+
+Percent agreement, Cohen's and Fleiss' kappa, Krippendorff's alpha and Gwet's AC1.
 
 Every function takes ``ratings``: a units x raters array (list of lists, NumPy array or
 DataFrame) whose cells are category labels, with ``None``/``NaN`` where a rater did not rate
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -184,7 +186,8 @@ def cohen_kappa(ratings: Any) -> float:
 
     Examples
     --------
-    >>> table = [["yes", "yes"]] * 20 + [["yes", "no"]] * 5 + [["no", "yes"]] * 10 + [["no", "no"]] * 15
+    >>> table = ([["yes", "yes"]] * 20 + [["yes", "no"]] * 5 + [["no", "yes"]] * 10
+    ...          + [["no", "no"]] * 15)
     >>> round(cohen_kappa(table), 3)
     0.4
     """
@@ -430,7 +433,7 @@ def _pooled(presence: pd.DataFrame, metrics: Sequence[str], two: bool, alpha_lev
             continue
         if metric == "cohen_kappa":
             data, seg_map = units.pairs, seg_of_pair
-            fn = (lambda w, d=data: _cohen(d, w, q))
+            fn = partial(_cohen, data, q=q)
         else:
             data, seg_map = units.counts, seg_of_count
             fn = {"percent_agreement": lambda w, d=data: _percent(d, w),

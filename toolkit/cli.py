@@ -132,7 +132,7 @@ def _write_frame(frame: pd.DataFrame, path: Path, force: bool) -> None:
 
 
 def _add_table_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
-    """The arguments shared by commands that read one text column of a user's table."""
+    """Add the arguments shared by commands that read one text column of a user's table."""
     parser.add_argument("segments", help="CSV, TSV or XLSX with one text per row")
     parser.add_argument("--text-column", default="text", help="column with the text")
     parser.add_argument("--id-column", help="column with stable ids (default: row numbers)")

@@ -36,7 +36,7 @@ def _stable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_markdown(frame: pd.DataFrame, *, digits: int = 3) -> str:
-    """A GitHub-flavoured Markdown table (index included when it is named).
+    """Render a GitHub-flavoured Markdown table (index included when it is named).
 
     Examples
     --------
@@ -64,7 +64,7 @@ def to_markdown(frame: pd.DataFrame, *, digits: int = 3) -> str:
 
 def to_latex(frame: pd.DataFrame, *, caption: str = "", label: str = "",
              digits: int = 3) -> str:
-    r"""A booktabs LaTeX table (``\toprule``/``\midrule``/``\bottomrule``), text escaped."""
+    r"""Render a booktabs LaTeX table (``\toprule``/``\midrule``/``\bottomrule``), escaped."""
     styler = frame.style.format(precision=digits, escape="latex", na_rep="")
     styler = styler.format_index(escape="latex", axis=0).format_index(escape="latex", axis=1)
     return styler.to_latex(hrules=True, caption=caption or None, label=label or None,

@@ -37,7 +37,7 @@ def bundled_corpus_dir() -> Path:
 
 
 def bundled_codebook_path(round: int = 2) -> Path:  # noqa: A002
-    """The review codebook of a round: ``codebooks/microcredentials.yaml`` (2) or ``_round1``."""
+    """Return the review codebook of a round: ``microcredentials.yaml`` (2) or ``_round1``."""
     name = "microcredentials.yaml" if round == 2 else f"microcredentials_round{round}.yaml"
     path = project_root() / "codebooks" / name
     if not path.is_file():

@@ -1,5 +1,7 @@
-"""``reproduce``: rebuild the whole bundled review into one folder of tables, figures and a
-report, with a manifest of versions, seeds and checksums.
+"""``reproduce``: rebuild the whole bundled review into one folder.
+
+The folder holds tables, figures and a report, with a manifest of versions, seeds and
+checksums.
 
 The output is written into a temporary folder beside the target and moved into place only
 when every stage has finished, so a failed run never leaves a folder that looks complete.
@@ -64,7 +66,7 @@ def _versions() -> dict[str, str]:
 
 
 def _relative(path: Path) -> str:
-    """A path relative to the project (or the current folder) when it lies inside it."""
+    """Show a path relative to the project (or the current folder) when inside it."""
     from toolkit.paths import project_root
 
     path = path.resolve()
@@ -392,7 +394,8 @@ def _report(review: Any, book: Any, source: Any, cases: Any, coverage: Any,
             if evidence.empty:
                 continue
             items = "".join(
-                f"<li><b>{html.escape(str(r.segment_id))}</b> (section {html.escape(str(r.section))})"
+                f"<li><b>{html.escape(str(r.segment_id))}</b> "
+                f"(section {html.escape(str(r.section))})"
                 f": {html.escape(str(r.text))} <span class='note'>[{html.escape(str(r.record_id))}"
                 f", {html.escape(str(r.source_type))}, {r.year}]</span></li>"
                 for r in evidence.itertuples(index=False))

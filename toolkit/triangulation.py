@@ -1,5 +1,6 @@
-"""Triangulation tables: is each theme supported across source types, cases, coders and
-methods? Every cell can be traced to its evidence with :func:`evidence_for`.
+"""Triangulation tables: how far each theme is supported across sources and methods.
+
+Every cell can be traced to its evidence with :func:`evidence_for`.
 
 All ``compute_*`` functions return a :class:`TriangulationTable`: a tidy DataFrame (one row
 per cell), a wide view for reading, and for each cell the segments behind it.
@@ -261,7 +262,7 @@ def compute_investigator_triangulation(codings: pd.DataFrame, codebook: Any, *,
 def compute_method_triangulation(human: pd.DataFrame, rules: pd.DataFrame,
                                  document_topics: pd.DataFrame | None, codebook: Any, *,
                                  n_boot: int = 0) -> TriangulationTable:
-    """Method triangulation: per theme, what human coding, rules and the topic model find.
+    """Triangulate methods: per theme, what human coding, rules and the topic model find.
 
     Columns: ``human_segments``, ``rules_segments``, ``both``, ``rules_precision``,
     ``rules_recall``, ``kappa`` (human vs rules, segment-level theme presence),
@@ -306,7 +307,7 @@ def compute_method_triangulation(human: pd.DataFrame, rules: pd.DataFrame,
 def evidence_for(table: TriangulationTable, row: str, column: str, *,
                  segments: pd.DataFrame, records: pd.DataFrame | None = None
                  ) -> pd.DataFrame:
-    """The segments (and the works they cite) behind one cell of a table.
+    """Return the segments (and the works they cite) behind one cell of a table.
 
     Returns
     -------

@@ -92,7 +92,7 @@ def diff_codebooks(old: Codebook, new: Codebook) -> pd.DataFrame:
 
 
 def compute_codes_per_round(codebooks: Sequence[Codebook]) -> pd.DataFrame:
-    """New and total codes per round across successive codebook versions.
+    """Count new and total codes per round across successive codebook versions.
 
     Returns
     -------
@@ -117,7 +117,7 @@ def compute_codes_per_round(codebooks: Sequence[Codebook]) -> pd.DataFrame:
 
 def compute_saturation(codings: pd.DataFrame, *, batch_size: int = 10,
                        segment_order: Sequence[str] | None = None) -> pd.DataFrame:
-    """New codes per batch of segments coded: the classic saturation curve.
+    """Count new codes per batch of segments coded: the classic saturation curve.
 
     Parameters
     ----------
@@ -142,7 +142,8 @@ def compute_saturation(codings: pd.DataFrame, *, batch_size: int = 10,
     --------
     >>> codings = pd.DataFrame({"segment_id": ["s1", "s1", "s2", "s3"],
     ...                         "code_id": ["a", "b", "a", "c"]})
-    >>> compute_saturation(codings, batch_size=2)[["batch", "new_codes", "cumulative_codes"]].values.tolist()
+    >>> curve = compute_saturation(codings, batch_size=2)
+    >>> curve[["batch", "new_codes", "cumulative_codes"]].values.tolist()
     [[1, 2, 2], [2, 1, 3]]
     """
     if batch_size < 1:

@@ -54,8 +54,10 @@ def validate_codebook_dict(data: Any, where: str = "<codebook>") -> list[str]:
     Examples
     --------
     >>> validate_codebook_dict({"name": "x", "version": "1", "round": 1,
-    ...     "codes": [{"id": "a", "label": "A", "parnet": "b"}]})
-    ["codes[0] (id 'a'): unknown key 'parnet'; did you mean 'parent'? valid keys: id, label, parent, definition, include, exclude, examples, color, introduced_in, lineage, patterns, codable"]
+    ...     "codes": [{"id": "a", "label": "A", "parnet": "b"}]})  # doctest: +NORMALIZE_WHITESPACE
+    ["codes[0] (id 'a'): unknown key 'parnet'; did you mean 'parent'? valid keys: id, label,
+      parent, definition, include, exclude, examples, color, introduced_in, lineage, patterns,
+      codable"]
     """
     problems: list[str] = []
     if not isinstance(data, Mapping):
@@ -149,7 +151,8 @@ def _check_lineage(at: str, lineage: Any) -> list[str]:
     problems = []
     for key, value in lineage.items():
         if key not in LINEAGE_KEYS:
-            problems.append(f"{at}: unknown lineage key {key!r}; {_suggest(str(key), LINEAGE_KEYS)}")
+            problems.append(f"{at}: unknown lineage key {key!r}; "
+                            f"{_suggest(str(key), LINEAGE_KEYS)}")
         elif key == "split_from":
             if not isinstance(value, str):
                 problems.append(f"{at}: lineage.split_from must be one code id")
@@ -166,7 +169,8 @@ def _check_patterns(at: str, patterns: Any) -> list[str]:
     problems = []
     for kind, values in patterns.items():
         if kind not in PATTERN_KEYS:
-            problems.append(f"{at}: unknown pattern kind {kind!r}; {_suggest(str(kind), PATTERN_KEYS)}")
+            problems.append(f"{at}: unknown pattern kind {kind!r}; "
+                            f"{_suggest(str(kind), PATTERN_KEYS)}")
             continue
         if not _str_list(values):
             problems.append(f"{at}: patterns.{kind} must be a list of non-empty texts")
@@ -259,7 +263,7 @@ def load_codebook(path: str | Path) -> Codebook:
 
 
 def codebook_to_dict(codebook: Codebook) -> dict[str, Any]:
-    """The codebook as a plain mapping with a fixed key order and empty fields left out."""
+    """Return the codebook as a mapping with a fixed key order, empty fields left out."""
     codes = []
     for code in codebook.codes:
         item: dict[str, Any] = {"id": code.id, "label": code.label}

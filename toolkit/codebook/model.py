@@ -194,7 +194,7 @@ class Codebook:
         return tuple(chain)
 
     def theme_of(self, code_id: str) -> str:
-        """The top-level ancestor of ``code_id`` (itself for a theme)."""
+        """Return the top-level ancestor of ``code_id`` (itself for a theme)."""
         chain = self.ancestors(code_id)
         return chain[-1] if chain else code_id
 
@@ -207,7 +207,7 @@ class Codebook:
         return tuple(out)
 
     def to_frame(self) -> pd.DataFrame:
-        """The codebook as a table, one row per code (:data:`CODEBOOK_FRAME_COLUMNS`)."""
+        """Return the codebook as a table, one row per code (:data:`CODEBOOK_FRAME_COLUMNS`)."""
         rows = []
         for code in self.walk():
             rows.append((code.id, code.label, code.parent, self.theme_of(code.id),

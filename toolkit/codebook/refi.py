@@ -48,7 +48,7 @@ _MAX_QDE_BYTES = 200 * 1024 * 1024
 
 
 def code_guid(code_id: str) -> str:
-    """The stable GUID of a code id (uuid5 in the toolkit's namespace), upper case.
+    """Return the stable GUID of a code id (uuid5 in the toolkit's namespace), upper case.
 
     Examples
     --------

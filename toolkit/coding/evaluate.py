@@ -47,7 +47,8 @@ def compute_rule_metrics(rules: pd.DataFrame, human: pd.DataFrame, *,
     >>> human = pd.DataFrame({"segment_id": ["s1", "s2", "s3"], "code_id": ["a", "a", None]})
     >>> rules = pd.DataFrame({"segment_id": ["s1", "s3"], "code_id": ["a", "a"]})
     >>> row = compute_rule_metrics(rules, human).iloc[0]
-    >>> int(row["tp"]), int(row["fp"]), int(row["fn"]), float(row["precision"]), float(row["recall"])
+    >>> (int(row["tp"]), int(row["fp"]), int(row["fn"]), float(row["precision"]),
+    ...  float(row["recall"]))
     (1, 1, 1, 0.5, 0.5)
     """
     for name, frame in (("rules", rules), ("human", human)):

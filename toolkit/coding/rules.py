@@ -5,10 +5,10 @@ fired. Phrases and lemma patterns go into one :class:`spacy.matcher.PhraseMatche
 ``LOWER`` attribute. Lemma patterns are expanded into their inflected forms through the
 inverted English lookup table of ``spacy-lookups-data`` (lower-cased, because the table is
 case-sensitive: "Reviews" has no entry, "reviews" does), so matching needs no per-token
-lemmatiser and stays in compiled code. Globs (``credential*``) match whole tokens: after each batch is tokenized, the word forms new
-to the vocabulary are tested against the globs once, and those that fit join the
-PhraseMatcher, so globs too are matched in compiled code. Regex patterns run last, over the
-text, as written.
+lemmatiser and stays in compiled code. Globs (``credential*``) match whole tokens: after each
+batch is tokenized, the word forms new to the vocabulary are tested against the globs once,
+and those that fit join the PhraseMatcher, so globs too are matched in compiled code. Regex
+patterns run last, over the text, as written.
 """
 
 from __future__ import annotations

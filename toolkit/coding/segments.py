@@ -52,7 +52,8 @@ def segments_from_frame(frame: pd.DataFrame, text_column: str, *, id_column: str
     Examples
     --------
     >>> frame = pd.DataFrame({"id": ["a", "b"], "abstract": ["One.", "Two."]})
-    >>> segments_from_frame(frame, "abstract", id_column="id")[["segment_id", "text", "end"]].values.tolist()
+    >>> segments = segments_from_frame(frame, "abstract", id_column="id")
+    >>> segments[["segment_id", "text", "end"]].values.tolist()
     [['a', 'One.', 4], ['b', 'Two.', 4]]
     """
     if text_column not in frame.columns:
@@ -145,7 +146,7 @@ def segments_from_documents(paths: Iterable[str | Path], *,
 
 
 def segments_from_review(review: object) -> pd.DataFrame:
-    """The bundled review's evidence statements as segments (one per evidence row).
+    """Return the bundled review's evidence statements as segments (one per evidence row).
 
     Carries ``section``, ``rq`` and ``cited_keys`` along.
     """

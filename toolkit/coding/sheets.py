@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -83,7 +83,7 @@ def read_coding_sheet(path: str | Path, codebook: object, segments: pd.DataFrame
         raise CodingError(f"{path}: missing column(s) {missing}; keep the sheet's header row")
     codable = {c.id for c in codebook if c.codable}  # type: ignore[attr-defined]
     known_segments = set(segments["segment_id"])
-    stamp = created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stamp = created_at or datetime.now(UTC).isoformat(timespec="seconds")
     round_ = round if round is not None else codebook.round  # type: ignore[attr-defined]
     problems, rows = [], []
     for index, row in sheet.iterrows():

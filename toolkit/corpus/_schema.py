@@ -378,7 +378,7 @@ def normalise_month(value: Any) -> int | None:
 
     Examples
     --------
-    >>> normalise_month("3"), normalise_month("January"), normalise_month("Sept."), normalise_month("x")
+    >>> tuple(normalise_month(m) for m in ("3", "January", "Sept.", "x"))
     (3, 1, 9, None)
     """
     if _empty(value):

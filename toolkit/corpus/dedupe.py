@@ -148,7 +148,8 @@ def deduplicate(
     ...      "doi": "10.1/x"},
     ... ])
     >>> result = deduplicate(frame)
-    >>> result.records["record_id"].tolist(), result.log[["kept_id", "removed_id", "rule"]].values.tolist()
+    >>> (result.records["record_id"].tolist(),
+    ...  result.log[["kept_id", "removed_id", "rule"]].values.tolist())
     (['b'], [['b', 'a', 'title_year']])
     """
     missing = [c for c in ("record_id", "title", "year", "doi") if c not in records.columns]

@@ -76,7 +76,7 @@ class Review:
         return long.merge(info, on="record_id", how="left")
 
     def questions(self) -> pd.DataFrame:
-        """The guiding questions as a table (``rq, question``)."""
+        """Return the guiding questions as a table (``rq, question``)."""
         items = sorted(self.protocol["guiding_questions"].items())
         return pd.DataFrame([(int(k), v) for k, v in items], columns=["rq", "question"])
 
@@ -167,8 +167,8 @@ def validate_review(review: Review) -> None:
                             "definition (quote definitions that contain commas)")
     keys = set(records["record_id"])
     if evidence["segment_id"].duplicated().any():
-        problems.append("evidence.csv: segment_id repeats: "
-                        f"{sorted(evidence.loc[evidence['segment_id'].duplicated(), 'segment_id'])}")
+        repeated = evidence.loc[evidence["segment_id"].duplicated(), "segment_id"]
+        problems.append(f"evidence.csv: segment_id repeats: {sorted(repeated)}")
     cited: set[str] = set()
     sections = {s["id"]: s.get("rq") for s in protocol.get("sections", [])}
     declared_missing = {m["citation"] for m in protocol.get("corpus", {}).get(

@@ -76,7 +76,7 @@ class CitationAudit:
     ambiguous: pd.DataFrame
 
     def summary(self) -> pd.DataFrame:
-        """Counts of each finding as a two-column table (``finding, count``)."""
+        """Count each finding; a two-column table (``finding, count``)."""
         status = self.matches["status"].value_counts()
         rows = [
             ("citations (cited works)", len(self.matches)),
@@ -150,7 +150,9 @@ def find_citations(text: str) -> pd.DataFrame:
     >>> found = find_citations("As shown (Hossain, 2023; Brown & Duart, 2024), and "
     ...                        "Thomsen (2023) agrees.")
     >>> found[["form", "first_author", "n_authors", "year"]].values.tolist()
-    [['parenthetical', 'Hossain', 1, '2023'], ['parenthetical', 'Brown', 2, '2024'], ['narrative', 'Thomsen', 1, '2023']]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [['parenthetical', 'Hossain', 1, '2023'], ['parenthetical', 'Brown', 2, '2024'],
+     ['narrative', 'Thomsen', 1, '2023']]
     """
     rows: list[dict[str, Any]] = []
     group = 0
@@ -246,7 +248,9 @@ def audit_citations(text: str, records: pd.DataFrame, *, body_only: bool = True)
     ...     {"record_id": "z", "authors": ("Zed, Ann",), "year": 1999, "title": "Z"}])
     >>> audit = audit_citations("(Brown, 2024; Brown & Duart, 2024; Welsh, 2013)", records)
     >>> audit.matches[["text", "status", "record_id"]].values.tolist()
-    [['Brown, 2024', 'resolved', 'b1'], ['Brown & Duart, 2024', 'resolved', 'b2'], ['Welsh, 2013', 'missing', <NA>]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [['Brown, 2024', 'resolved', 'b1'], ['Brown & Duart, 2024', 'resolved', 'b2'],
+     ['Welsh, 2013', 'missing', <NA>]]
     >>> audit.uncited["record_id"].tolist()
     ['z']
     """

@@ -213,7 +213,7 @@ class DocumentCountVectorizer(CountVectorizer):
         return state
 
     def document_counts(self) -> tuple[list[str], sp.csr_array]:
-        """The learnt documents' counts as written: sorted terms and documents x terms.
+        """Return the learnt documents' counts as written: sorted terms, documents x terms.
 
         Raises
         ------

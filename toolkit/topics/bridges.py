@@ -1,5 +1,7 @@
-"""Bridges between topics and the codebook: guided and zero-shot topics, alignment tables
-and per-theme keywords."""
+"""Bridges between topics and the codebook.
+
+Guided and zero-shot topics, alignment tables and per-theme keywords.
+"""
 
 from __future__ import annotations
 

@@ -179,6 +179,7 @@ class TfidfSvdEmbedder(BaseEmbedder):
         return matrix
 
     def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+        """Embed ``documents`` (fitting TF-IDF and SVD on the first call)."""
         from sklearn.decomposition import TruncatedSVD
 
         documents = list(documents)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -433,7 +432,7 @@ def _pooled(presence: pd.DataFrame, metrics: Sequence[str], two: bool, alpha_lev
             continue
         if metric == "cohen_kappa":
             data, seg_map = units.pairs, seg_of_pair
-            fn = partial(_cohen, data, q=q)
+            fn = {"cohen_kappa": lambda w, d=data: _cohen(d, w, q)}[metric]
         else:
             data, seg_map = units.counts, seg_of_count
             fn = {"percent_agreement": lambda w, d=data: _percent(d, w),

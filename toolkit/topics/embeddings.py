@@ -183,14 +183,16 @@ class TfidfSvdEmbedder(BaseEmbedder):
         from sklearn.decomposition import TruncatedSVD
 
         documents = list(documents)
-        if self.tfidf is None:
+        if self.tfidf is None or self.components is None:
             matrix = self._fit_tfidf(documents)
             k = max(2, min(self.n_components, matrix.shape[1] - 1, len(documents) - 1))
             svd = TruncatedSVD(k, random_state=self.random_state).fit(matrix)
-            self.components = np.ascontiguousarray(svd.components_, dtype=np.float32)
+            components = np.ascontiguousarray(svd.components_, dtype=np.float32)
+            self.components = components
         else:
             matrix = self.tfidf.transform(documents)
-        vectors = np.asarray(matrix @ self.components.T, dtype=np.float32)
+            components = self.components
+        vectors = np.asarray(matrix @ components.T, dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
 

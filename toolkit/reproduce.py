@@ -15,8 +15,6 @@ import html
 import json
 import os
 import platform
-import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -24,10 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit._io import atomic_write_text
+from toolkit._io import atomic_write_text, staged_directory
 from toolkit.errors import ToolkitError
 
-__all__ = ["reproduce", "ReproduceResult", "STAGES"]
+__all__ = ["reproduce", "ReproduceResult", "STAGES", "check_reproduce_output"]
 
 #: The stages, in order, as the progress display names them.
 STAGES = ("load review", "codebook", "rule coding", "agreement", "topic model",
@@ -88,6 +86,65 @@ def _table(frame: pd.DataFrame, digits: int = 3) -> str:
                          classes="tbl")
 
 
+def check_reproduce_output(folder: Path) -> None:
+    """Raise unless ``folder`` holds exactly what an earlier ``slr reproduce`` wrote there.
+
+    Its ``manifest.json`` must carry ``"tool": "slr reproduce"``, and every file in the
+    folder must be listed among the manifest's outputs with the same SHA-256: a file added
+    or changed since (a note, an edited table) makes the folder not ours to replace.
+
+    Raises
+    ------
+    ToolkitError
+        Naming the unexpected or changed files and what to do.
+    """
+    manifest_path = folder / "manifest.json"
+    refuse = (f"{folder}: exists and is not an earlier reproduce output ({{}}); choose "
+              "another --out folder or move its files away")
+    if manifest_path.is_symlink() or not manifest_path.is_file():
+        raise ToolkitError(refuse.format("no manifest.json"))
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ToolkitError(refuse.format("manifest.json is not readable JSON")) from None
+    if not isinstance(manifest, dict) or manifest.get("tool") != "slr reproduce":
+        raise ToolkitError(refuse.format("manifest.json was not written by slr reproduce"))
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict):
+        raise ToolkitError(refuse.format("manifest.json lists no outputs"))
+    expected = {Path(str(name)): digest for name, digest in outputs.items()}
+    expected[Path("manifest.json")] = None
+    folders = {parent for name in expected for parent in name.parents}
+    unexpected, changed = [], []
+    for root, dirs, files in os.walk(folder):
+        base = Path(root).relative_to(folder)
+        for name in sorted(dirs):
+            if (folder / base / name).is_symlink() or base / name not in folders:
+                unexpected.append(str(base / name) + "/")
+        dirs[:] = [d for d in dirs
+                   if base / d in folders and not (folder / base / d).is_symlink()]
+        for name in sorted(files):
+            rel = base / name
+            if rel not in expected or (folder / rel).is_symlink():
+                unexpected.append(str(rel))
+            elif expected[rel] is not None and _sha256(folder / rel) != expected[rel]:
+                changed.append(str(rel))
+    if unexpected or changed:
+        parts = []
+        if unexpected:
+            parts.append(f"files it did not write: {_listing(unexpected)}")
+        if changed:
+            parts.append(f"files changed since it wrote them: {_listing(changed)}")
+        raise ToolkitError(f"{folder}: holds " + "; and ".join(parts) + "; move them "
+                           "elsewhere (or remove the folder) and run again, or choose another "
+                           "--out folder")
+
+
+def _listing(names: list[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def reproduce(out: str | Path = "out", *, corpus: str | Path | None = None,
               codebook_path: str | Path | None = None, codings_dir: str | Path | None = None,
               embedding: str = "tfidf", n_boot: int = 1000, random_state: int = 0,
@@ -97,8 +154,10 @@ def reproduce(out: str | Path = "out", *, corpus: str | Path | None = None,
     Parameters
     ----------
     out : str or Path, default "out"
-        Target folder. An existing folder is replaced only when it holds a
-        ``manifest.json`` from an earlier run (so a folder of other files is never wiped).
+        Target folder. An existing folder is replaced only when it is provably an earlier
+        output (see :func:`check_reproduce_output`), so a folder of other files is never
+        wiped; a symbolic link is refused. The new folder is built beside it and swapped in
+        at the end (see :func:`toolkit._io.staged_directory`).
     corpus, codebook_path, codings_dir : optional
         Review folder, round-2 codebook and codings folder; default: the bundled ones.
     embedding : str, default "tfidf"
@@ -121,27 +180,17 @@ def reproduce(out: str | Path = "out", *, corpus: str | Path | None = None,
     """
     from toolkit.paths import bundled_codebook_path, bundled_codings_dir, bundled_corpus_dir
 
-    out = Path(out).resolve()
-    if out.exists() and (not out.is_dir() or (any(out.iterdir())
-                                              and not (out / "manifest.json").is_file())):
-        raise ToolkitError(f"{out}: exists and is not an earlier reproduce output (no "
-                           "manifest.json); choose another --out folder")
-    if out.exists() and not overwrite:
+    out = Path(out)
+    if os.path.lexists(out) and not overwrite and not out.is_symlink():
         raise ToolkitError(f"{out}: exists; pass overwrite=True (or remove it)")
     corpus_dir = Path(corpus) if corpus else bundled_corpus_dir()
     book_path = Path(codebook_path) if codebook_path else bundled_codebook_path()
     codings_path = Path(codings_dir) if codings_dir else bundled_codings_dir()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+    with staged_directory(out, replace=check_reproduce_output) as work:
         status = _run(work, corpus_dir, book_path, codings_path, embedding, n_boot,
                       random_state, progress)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(work, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+    absolute = Path(os.path.abspath(out))
+    out = absolute.parent.resolve() / absolute.name
     files = tuple(sorted(p for p in out.rglob("*") if p.is_file()))
     return ReproduceResult(out, files, status)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -175,3 +176,17 @@ def test_an_earlier_output_someone_added_to_or_edited_is_refused(
     with pytest.raises(ToolkitError, match=expected):
         reproduce(out, progress=False)
     check(Path(runs[0]))  # the untouched output passes
+
+
+def test_review_yaml_values_cannot_inject_script(tmp_path: Path) -> None:
+    corpus = Path(shutil.copytree(bundled_corpus_dir(), tmp_path / "corpus"))
+    review = corpus / "review.yaml"
+    text = review.read_text()
+    attack = "\"<script>alert('x')</script>\""
+    for key in ("year", "volume", "issue"):
+        text = re.sub(rf"(?m)^  {key}: .*$", f"  {key}: {attack}", text, count=1)
+    review.write_text(text)
+    out = reproduce(tmp_path / "out", corpus=corpus, n_boot=20, progress=False).out
+    report = (out / "report.html").read_text()
+    assert "<script" not in report.lower()
+    assert report.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 3

@@ -76,14 +76,19 @@ def _relative(path: Path) -> str:
     return str(path)
 
 
+def _h(value: object) -> str:
+    """Escape any value for HTML text or a quoted attribute (quotes included)."""
+    return html.escape(str(value), quote=True)
+
+
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{_h(path.stem)}" src="data:image/png;base64,{data}">'
 
 
 def _table(frame: pd.DataFrame, digits: int = 3) -> str:
     return frame.to_html(float_format=lambda v: f"{v:.{digits}f}", na_rep="", border=0,
-                         classes="tbl")
+                         classes="tbl", escape=True)
 
 
 def check_reproduce_output(folder: Path) -> None:
@@ -391,16 +396,19 @@ def _report(review: Any, book: Any, source: Any, cases: Any, coverage: Any,
     from toolkit.agreement import agreement_table
     from toolkit.triangulation import evidence_for
 
-    paper = review.protocol["paper"]
-    steps = "".join(f"<li>{html.escape(s['description'])}</li>"
-                    for s in review.protocol["method"]["steps"])
-    questions = "".join(f"<li>RQ{k}: {html.escape(v)}</li>"
-                        for k, v in sorted(review.protocol["guiding_questions"].items()))
+    paper = review.protocol.get("paper") or {}
+    steps = "".join(f"<li>{_h(s.get('description', ''))}</li>"
+                    for s in review.protocol.get("method", {}).get("steps", []))
+    questions = "".join(f"<li>RQ{_h(k)}: {_h(v)}</li>" for k, v in sorted(
+        review.protocol.get("guiding_questions", {}).items(),
+        key=lambda kv: (0, kv[0], "") if isinstance(kv[0], int) else (1, 0, str(kv[0]))))
     status = source.wide["status"]
     corroborated = [t for t, s in status.items() if s == "corroborated"]
-    parts = [f"<h1>Reproduction of {html.escape(paper['author'])} ({paper['year']})</h1>",
-             f"<p><i>{html.escape(paper['title'])}</i>, {html.escape(paper['journal'])} "
-             f"{paper['volume']}({paper['issue']}), doi:{html.escape(paper['doi'])}.</p>",
+    field = {key: _h(paper.get(key, "?")) for key in ("author", "year", "title", "journal",
+                                                       "volume", "issue", "doi")}
+    parts = [f"<h1>Reproduction of {field['author']} ({field['year']})</h1>",
+             f"<p><i>{field['title']}</i>, {field['journal']} "
+             f"{field['volume']}({field['issue']}), doi:{field['doi']}.</p>",
              "<h2>What was done</h2>",
              "<p>The paper's method, as it describes it:</p><ol>" + steps + "</ol>",
              "<p>What this reproduction did with the bundled data: loaded the reference list "
@@ -435,24 +443,21 @@ def _report(review: Any, book: Any, source: Any, cases: Any, coverage: Any,
              _table(flow.drop(columns=["stage"])), _img(figures["prisma_flow"]),
              "<h2>Evidence behind the corroborated themes</h2>"]
     for theme in corroborated:
-        label = html.escape(book[theme].label)
-        parts.append(f"<h3>{label} <code>{html.escape(theme)}</code></h3>")
+        parts.append(f"<h3>{_h(book[theme].label)} <code>{_h(theme)}</code></h3>")
         for group in [c for c in source.wide.columns if c not in ("groups_supporting",
                                                                      "status")]:
             evidence = evidence_for(source, theme, group, segments=segments, records=records)
             if evidence.empty:
                 continue
             items = "".join(
-                f"<li><b>{html.escape(str(r.segment_id))}</b> "
-                f"(section {html.escape(str(r.section))})"
-                f": {html.escape(str(r.text))} <span class='note'>[{html.escape(str(r.record_id))}"
-                f", {html.escape(str(r.source_type))}, {r.year}]</span></li>"
-                for r in evidence.itertuples(index=False))
-            parts.append(f"<p><b>{html.escape(group)}</b></p><ul>{items}</ul>")
+                f"<li><b>{_h(r.segment_id)}</b> (section {_h(r.section)}): {_h(r.text)} "
+                f"<span class='note'>[{_h(r.record_id)}, {_h(r.source_type)}, {_h(r.year)}]"
+                "</span></li>" for r in evidence.itertuples(index=False))
+            parts.append(f"<p><b>{_h(group)}</b></p><ul>{items}</ul>")
     unsupported = [t for t, s in status.items() if s != "corroborated"]
     if unsupported:
         parts.append("<h3>Not corroborated</h3><ul>" + "".join(
-            f"<li class='warn'>{html.escape(t)}: {html.escape(status[t])}</li>"
+            f"<li class='warn'>{_h(t)}: {_h(status[t])}</li>"
             for t in unsupported) + "</ul>")
     body = "\n".join(parts)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Reproduction "

@@ -93,7 +93,7 @@ def _cmd_topics(args: argparse.Namespace) -> None:
     _print_table("Topics", compute_topic_table(model))
     if args.out:
         save_topic_model(model, args.out, overwrite=args.force)
-        model.document_topics_.to_csv(Path(args.out) / "document_topics.csv", index=False)
+        _write_frame(model.document_topics_, Path(args.out) / "document_topics.csv", True)
         print(f"\nsaved the model and document_topics.csv in {args.out}")
 
 
@@ -127,8 +127,9 @@ def _read_table(path: str) -> pd.DataFrame:
 
 def _write_frame(frame: pd.DataFrame, path: Path, force: bool) -> None:
     from toolkit._io import atomic_write_text
+    from toolkit._spreadsheet import frame_to_csv
 
-    atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"), overwrite=force)
+    atomic_write_text(path, frame_to_csv(frame), overwrite=force)
 
 
 def _add_table_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:

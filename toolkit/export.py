@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from toolkit._io import atomic_write_bytes, atomic_write_text
+from toolkit._spreadsheet import frame_to_csv, frames_to_xlsx
 from toolkit.errors import ToolkitError
 
 __all__ = ["export_table", "to_markdown", "to_latex", "plot_heatmap", "plot_status",
@@ -76,7 +77,8 @@ def export_table(table: Any, folder: str | Path, name: str | None = None, *,
     """Write a table (a DataFrame or a triangulation table's wide view) in each format.
 
     For a triangulation table the tidy form is written too, as ``<name>_tidy.csv``.
-    Floats are rounded to six decimals in CSV so that reruns are byte-identical.
+    Floats are rounded to six decimals in CSV so that reruns are byte-identical. Text that
+    a spreadsheet would run as a formula is neutralised (see :mod:`toolkit._spreadsheet`).
 
     Returns
     -------
@@ -96,14 +98,12 @@ def export_table(table: Any, folder: str | Path, name: str | None = None, *,
     for fmt in formats:
         path = folder / f"{name}.{fmt}"
         if fmt == "csv":
-            atomic_write_text(path, _stable(wide).to_csv(index=keep_index, lineterminator="\n"))
+            atomic_write_text(path, frame_to_csv(_stable(wide), index=keep_index))
         elif fmt == "xlsx":
-            buffer = io.BytesIO()
-            with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-                wide.to_excel(writer, sheet_name="table", index=keep_index)
-                if tidy is not None:
-                    tidy.to_excel(writer, sheet_name="tidy", index=False)
-            atomic_write_bytes(path, deterministic_xlsx(buffer.getvalue()))
+            sheets = [("table", wide, keep_index)]
+            if tidy is not None:
+                sheets.append(("tidy", tidy, False))
+            atomic_write_bytes(path, deterministic_xlsx(frames_to_xlsx(sheets)))
         elif fmt == "tex":
             atomic_write_text(path, to_latex(wide, caption=caption,
                                              label=f"tab:{name}" if caption else ""))
@@ -112,7 +112,7 @@ def export_table(table: Any, folder: str | Path, name: str | None = None, *,
         paths.append(path)
     if tidy is not None:
         path = folder / f"{name}_tidy.csv"
-        atomic_write_text(path, _stable(tidy).to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(path, frame_to_csv(_stable(tidy)))
         paths.append(path)
     return paths
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit._io import atomic_write_bytes, atomic_write_text
+from toolkit._spreadsheet import frame_to_csv, frames_to_xlsx, read_csv_table, unprotect_frame
 from toolkit.coding.store import make_codings
 from toolkit.errors import CodingError
 
@@ -23,7 +24,9 @@ def write_coding_sheet(segments: pd.DataFrame, codebook: object, path: str | Pat
 
     ``.xlsx`` files get a second sheet, ``codebook``, listing every codable code with its
     definition, inclusion and exclusion criteria; ``.csv`` files get the codebook as
-    ``<name>.codebook.csv`` beside them.
+    ``<name>.codebook.csv`` beside them. Segment texts come from reference exports, so
+    cells a spreadsheet would run as formulas are neutralised (stored as text in XLSX,
+    prefixed with ``'`` in CSV, which :func:`read_coding_sheet` removes again).
 
     Raises
     ------
@@ -38,21 +41,13 @@ def write_coding_sheet(segments: pd.DataFrame, codebook: object, path: str | Pat
     codes = codes[codes["code_id"].isin(codable)][["code_id", "label", "theme", "definition",
                                                     "include", "exclude"]]
     if path.suffix.lower() == ".csv":
-        atomic_write_text(path.with_suffix(".codebook.csv"),
-                          codes.to_csv(index=False, lineterminator="\n"), overwrite=overwrite)
-        return atomic_write_text(path, sheet.to_csv(index=False, lineterminator="\n"),
-                                 overwrite=overwrite)
+        atomic_write_text(path.with_suffix(".codebook.csv"), frame_to_csv(codes),
+                          overwrite=overwrite)
+        return atomic_write_text(path, frame_to_csv(sheet), overwrite=overwrite)
     if path.suffix.lower() == ".xlsx":
-        import io
-
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            sheet.to_excel(writer, sheet_name="coding", index=False)
-            codes.to_excel(writer, sheet_name="codebook", index=False)
-            ws = writer.sheets["coding"]
-            ws.column_dimensions["B"].width = 90
-            ws.column_dimensions["C"].width = 40
-        return atomic_write_bytes(path, buffer.getvalue(), overwrite=overwrite)
+        data = frames_to_xlsx([("coding", sheet, False), ("codebook", codes, False)],
+                              widths={"coding": {"B": 90, "C": 40}})
+        return atomic_write_bytes(path, data, overwrite=overwrite)
     raise CodingError(f"{path}: a coding sheet is .csv or .xlsx")
 
 
@@ -73,9 +68,10 @@ def read_coding_sheet(path: str | Path, codebook: object, segments: pd.DataFrame
     """
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        sheet = pd.read_excel(path, sheet_name="coding", dtype=str, keep_default_na=False)
+        sheet = unprotect_frame(pd.read_excel(path, sheet_name="coding", dtype=str,
+                                              keep_default_na=False))
     elif path.suffix.lower() == ".csv":
-        sheet = pd.read_csv(path, dtype=str, keep_default_na=False)
+        sheet = read_csv_table(path, dtype=str, keep_default_na=False)
     else:
         raise CodingError(f"{path}: a coding sheet is .csv or .xlsx")
     missing = [c for c in ("segment_id", "codes") if c not in sheet.columns]

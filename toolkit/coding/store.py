@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit._io import atomic_write_text
+from toolkit._spreadsheet import frame_to_csv, read_csv_table
 from toolkit.errors import CodingError
 
 __all__ = ["CODING_COLUMNS", "RULE_COLUMNS", "make_codings", "save_codings", "load_codings",
@@ -98,8 +99,8 @@ def save_codings(codings: pd.DataFrame, folder: str | Path, *, overwrite: bool =
                           "save one coder and one round at a time")
     validate_codings(codings)
     path = codings_path(folder, coder=coders[0], round=int(rounds[0]))
-    text = codings.sort_values(["segment_id", "code_id", "start"], kind="stable",
-                               na_position="first").to_csv(index=False, lineterminator="\n")
+    text = frame_to_csv(codings.sort_values(["segment_id", "code_id", "start"], kind="stable",
+                                            na_position="first"))
     return atomic_write_text(path, text, overwrite=overwrite)
 
 
@@ -120,8 +121,8 @@ def load_codings(folder: str | Path, *, coders: list[str] | None = None,
         coder, round_ = path.stem, int(path.parent.name.removeprefix("round") or 0)
         if (coders and coder not in coders) or (rounds and round_ not in rounds):
             continue
-        frame = make_codings(pd.read_csv(path, dtype=str, keep_default_na=False,
-                                         na_values=[""]))
+        frame = make_codings(read_csv_table(path, dtype=str, keep_default_na=False,
+                                            na_values=[""]))
         if set(frame["coder"].dropna()) != {coder} or set(frame["round"].dropna()) != {round_}:
             raise CodingError(f"{path}: coder/round columns do not match the file's place "
                               f"(expected coder {coder!r}, round {round_})")

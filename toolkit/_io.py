@@ -49,8 +49,8 @@ class OutputExistsError(ToolkitError, FileExistsError):
     def __init__(self, path: Path) -> None:
         self.path = path
         super().__init__(
-            f"{path}: file exists and would be replaced; pass overwrite=True or choose "
-            "another path"
+            f"{path}: file exists and would be replaced; pass overwrite=True (--force on the "
+            "command line) or choose another path"
         )
 
 
@@ -124,8 +124,13 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True)
         should be), with what to do; the temporary file is removed.
     """
     path = Path(path)
+    if path.is_dir():
+        raise OutputWriteError(path, IsADirectoryError(errno.EISDIR, "is a folder"))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # a file sits where a folder of the path should be
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder") from None
         if not overwrite and path.exists():
             raise OutputExistsError(path)
         mode = _mode_for(path, 0o666) if overwrite else 0o666 & ~_umask()

@@ -28,8 +28,10 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.errors import ToolkitError
+
 __all__ = ["FORMULA_START", "protect_cell", "unprotect_cell", "protect_frame",
-           "unprotect_frame", "frame_to_csv", "frames_to_xlsx", "read_csv_table"]
+           "unprotect_frame", "frame_to_csv", "frames_to_xlsx", "read_csv_table", "read_table"]
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP's list, plus the
 #: full-width forms some spreadsheet locales accept).
@@ -162,3 +164,52 @@ def frames_to_xlsx(sheets: Sequence[tuple[str, pd.DataFrame, bool]], *,
             for letter, width in (widths or {}).get(name, {}).items():
                 sheet.column_dimensions[letter].width = width
     return buffer.getvalue()
+
+
+def read_table(path: str | Path, *, error: type[ToolkitError] = ToolkitError,
+               sheet_name: str | int = 0, **kwargs: Any) -> pd.DataFrame:
+    """Read a user's CSV, TSV or XLSX table; every way it can be unreadable is one ``error``.
+
+    ``.xlsx`` is read with openpyxl, ``.tsv``/``.tab`` as tab-separated, anything else as
+    UTF-8 CSV (a byte-order mark is fine); formula quotes added by :func:`frame_to_csv` are
+    removed again. ``kwargs`` go to :func:`pandas.read_csv` / :func:`pandas.read_excel`.
+
+    Raises
+    ------
+    ToolkitError
+        (``error``) For a missing path, a folder, an empty file, text that is not UTF-8,
+        unbalanced quotes, a file that is not the spreadsheet its name says, a missing
+        sheet, or a file the system will not let us read; each says what to do.
+    """
+    import zipfile
+
+    source = Path(path)
+    if source.is_dir():
+        raise error(f"{source}: is a folder; give a CSV, TSV or XLSX file")
+    if not source.is_file():
+        raise error(f"{source}: no such file; check the path")
+    suffix = source.suffix.lower()
+    sep = "\t" if suffix in (".tsv", ".tab") else ","
+    try:
+        if suffix == ".xlsx":
+            return unprotect_frame(pd.read_excel(source, sheet_name=sheet_name,
+                                                 engine="openpyxl", **kwargs))
+        return read_csv_table(source, sep=sep, encoding="utf-8-sig", **kwargs)
+    except UnicodeDecodeError as err:
+        raise error(f"{source}: byte {err.start} (0x{err.object[err.start]:02x}) is not UTF-8; "
+                    "save the table as UTF-8 CSV (or as .xlsx)") from None
+    except pd.errors.EmptyDataError:
+        raise error(f"{source}: is empty; a table needs a header row and one row per "
+                    "record") from None
+    except pd.errors.ParserError as err:
+        reason = str(err).strip().splitlines()[-1][:200]
+        raise error(f"{source}: not a readable {'TSV' if sep == chr(9) else 'CSV'} "
+                    f"({reason}); check its quotes and delimiters") from None
+    except (zipfile.BadZipFile, KeyError, EOFError) as err:
+        raise error(f"{source}: not a readable .xlsx ({type(err).__name__}); is it another "
+                    "kind of file renamed? save it again from the spreadsheet") from None
+    except ValueError as err:  # e.g. "Worksheet named 'coding' not found"
+        raise error(f"{source}: {str(err)[:200]}; check the file") from None
+    except OSError as err:
+        raise error(f"{source}: cannot be read ({err.strerror or err}); check its "
+                    "permissions") from None

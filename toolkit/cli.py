@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import codecs
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +27,37 @@ def _print_table(title: str, frame: pd.DataFrame) -> None:
     print(f"\n{title}")
     print("-" * len(title))
     print(frame.to_string(index=False) if len(frame) else "(none)")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``error:`` line, like every other."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {self.prog}: {message}; see '{self.prog} --help'", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _count(minimum: int) -> object:
+    """Return an argparse type that accepts a whole number of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is too small; use {minimum} or more")
+        return value
+
+    parse.__name__ = f"whole number from {minimum}"
+    return parse
+
+
+def _encoding(text: str) -> str:
+    try:
+        return codecs.lookup(text).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r}; e.g. utf-8, utf-16, "
+                                         "cp1252, latin-1") from None
 
 
 def _cmd_load(args: argparse.Namespace) -> None:
@@ -89,7 +122,16 @@ def _cmd_topics(args: argparse.Namespace) -> None:
     frame = _read_table(args.segments)
     segments = segments_from_frame(frame, args.text_column, id_column=args.id_column)
     model = TopicModel(embedding=args.embedding, min_topic_size=args.min_topic_size,
-                       stop_words=args.stop_words).fit(segments)
+                       stop_words=args.stop_words)
+    try:
+        model.fit(segments)
+    except ValueError as err:
+        if isinstance(err, ToolkitError):
+            raise
+        # e.g. TruncatedSVD on texts that share (almost) no words
+        raise ToolkitError(f"{args.segments}: no topics can be fitted on these texts "
+                           f"({str(err)[:160]}); they are too few or too alike: add texts "
+                           "or try another --embedding") from None
     _print_table("Topics", compute_topic_table(model))
     if args.out:
         save_topic_model(model, args.out, overwrite=args.force)
@@ -116,13 +158,9 @@ def _cmd_triangulate(args: argparse.Namespace) -> None:
 
 
 def _read_table(path: str) -> pd.DataFrame:
-    source = Path(path)
-    if not source.is_file():
-        raise ToolkitError(f"{source}: no such file")
-    if source.suffix.lower() == ".xlsx":
-        return pd.read_excel(source)
-    sep = "\t" if source.suffix.lower() in (".tsv", ".tab") else ","
-    return pd.read_csv(source, sep=sep)
+    from toolkit._spreadsheet import read_table
+
+    return read_table(path)
 
 
 def _write_frame(frame: pd.DataFrame, path: Path, force: bool) -> None:
@@ -143,7 +181,7 @@ def _add_table_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``slr`` argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="slr",
         description="Systematic literature review toolkit: load reference exports, code them, "
                     "and reproduce the bundled micro-credentials review.",
@@ -158,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("paths", nargs="+", help="files or folders to load")
     load.add_argument("--strict", action="store_true",
                       help="stop with an error when any block cannot be read")
-    load.add_argument("--encoding", help="force a text encoding (default: detect)")
+    load.add_argument("--encoding", type=_encoding,
+                      help="force a text encoding (default: detect)")
     load.add_argument("--dedupe", action="store_true", help="merge duplicates (DOI, title)")
     load.add_argument("--out", help="write the (de-duplicated) records to this .bib or .ris")
     load.add_argument("--force", action="store_true", help="replace --out if it exists")
@@ -179,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--codings", help="folder of saved codings (round<N>/<coder>.csv)")
     rep.add_argument("--embedding", default="tfidf",
                      help="topic-model backend: tfidf (default), minilm-static, minilm")
-    rep.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates")
+    rep.add_argument("--n-boot", type=_count(1), default=1000, help="bootstrap replicates")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     rep.set_defaults(func=_cmd_reproduce)
 
@@ -190,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_table_arguments(code, out="write the codings to this CSV")
     code.add_argument("--codebook", required=True, help="codebook YAML")
     code.add_argument("--human", help="folder of saved human codings to compare with")
-    code.add_argument("--processes", type=int, default=1, help="worker processes")
+    code.add_argument("--processes", type=_count(1), default=1, help="worker processes")
     code.set_defaults(func=_cmd_code)
 
     top = sub.add_parser(
@@ -200,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_table_arguments(top, out="folder to save the model in")
     top.add_argument("--embedding", default="tfidf", help="tfidf, minilm-static, minilm or a "
                                                           "local model folder")
-    top.add_argument("--min-topic-size", type=int, help="smallest topic")
+    top.add_argument("--min-topic-size", type=_count(2), help="smallest topic")
     top.add_argument("--stop-words", nargs="*", default=None, help="extra words to ignore")
     top.set_defaults(func=_cmd_topics)
 
@@ -213,18 +252,46 @@ def build_parser() -> argparse.ArgumentParser:
     tri.add_argument("--codings", required=True, help="folder of saved codings")
     tri.add_argument("--coders", nargs="*", help="use only these coders")
     tri.add_argument("--by", default="source_group", choices=["source_group", "source_type"])
-    tri.add_argument("--min-groups", type=int, default=2, help="groups needed to corroborate")
+    tri.add_argument("--min-groups", type=_count(1), default=2,
+                     help="groups needed to corroborate")
     tri.add_argument("--out", help="folder for the table in every format")
     tri.set_defaults(func=_cmd_triangulate)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``slr``; return the process exit code (2 on a toolkit error)."""
+    """Run ``slr``; return the process exit code.
+
+    Every failure is one message on stderr that starts with ``error:`` (a toolkit error may
+    list its problems below it) and a non-zero exit: 2 for bad input or a refused write,
+    130 when interrupted, 3 for an unexpected exception, which is a bug to report. Set
+    ``SLR_DEBUG=1`` to see the traceback instead.
+    """
     args = build_parser().parse_args(argv)
+    debug = os.environ.get("SLR_DEBUG", "") not in ("", "0")
     try:
         args.func(args)
     except ToolkitError as exc:
+        if debug:
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing half-written was left in place", file=sys.stderr)
+        return 130
+    except OSError as exc:  # the system refused something no lower layer expected
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}; check the path, its permissions and "
+              "the free disk space", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
+        if debug:
+            raise
+        text = " ".join(str(exc).split())[:300]
+        print(f"error: unexpected {type(exc).__name__}: {text}; this is a bug in slr-toolkit, "
+              "please report it with the command you ran (run again with SLR_DEBUG=1 to see "
+              "the traceback)", file=sys.stderr)
+        return 3
     return 0

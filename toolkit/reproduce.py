@@ -220,12 +220,6 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     from toolkit.corpus import compute_corpus_summary, deduplicate
     from toolkit.corpus.summary import compute_counts, plot_corpus_counts
     from toolkit.review import compute_evidence_counts, load_review
-    from toolkit.topics import (
-        TopicModel,
-        compute_topic_table,
-        compute_topic_theme_alignment,
-        compute_topics_by,
-    )
 
     bar: Any = None  # shown once the inputs have loaded, so input errors stay one message
 
@@ -267,6 +261,13 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     done()
 
     stage("topic model")
+    from toolkit.topics import (  # imported here: bad inputs fail before BERTopic loads
+        TopicModel,
+        compute_topic_table,
+        compute_topic_theme_alignment,
+        compute_topics_by,
+    )
+
     model = TopicModel(embedding=embedding, stop_words=list(STOP_WORDS),
                        random_state=random_state).fit(segments)
     topic_table = compute_topic_table(model)

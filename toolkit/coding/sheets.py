@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit._io import atomic_write_bytes, atomic_write_text
-from toolkit._spreadsheet import frame_to_csv, frames_to_xlsx, read_csv_table, unprotect_frame
+from toolkit._spreadsheet import frame_to_csv, frames_to_xlsx, read_table
 from toolkit.coding.store import make_codings
 from toolkit.errors import CodingError
 
@@ -64,16 +64,14 @@ def read_coding_sheet(path: str | Path, codebook: object, segments: pd.DataFrame
     ------
     CodingError
         Listing every row (spreadsheet row number, header = 1) whose segment is unknown or
-        whose codes are not codable codes of the codebook, with what is valid.
+        whose codes are not codable codes of the codebook, with what is valid; also for a
+        sheet that cannot be read at all (empty, not UTF-8, not really .xlsx...).
     """
     path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        sheet = unprotect_frame(pd.read_excel(path, sheet_name="coding", dtype=str,
-                                              keep_default_na=False))
-    elif path.suffix.lower() == ".csv":
-        sheet = read_csv_table(path, dtype=str, keep_default_na=False)
-    else:
+    if path.suffix.lower() not in (".csv", ".xlsx"):
         raise CodingError(f"{path}: a coding sheet is .csv or .xlsx")
+    extra = {"sheet_name": "coding"} if path.suffix.lower() == ".xlsx" else {}
+    sheet = read_table(path, error=CodingError, dtype=str, keep_default_na=False, **extra)
     missing = [c for c in ("segment_id", "codes") if c not in sheet.columns]
     if missing:
         raise CodingError(f"{path}: missing column(s) {missing}; keep the sheet's header row")

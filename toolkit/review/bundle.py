@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 
+from toolkit._spreadsheet import read_table
+from toolkit._yaml import YamlError, decode_text, load_yaml
 from toolkit.corpus import load_corpus
 from toolkit.errors import ToolkitError
 from toolkit.paths import bundled_corpus_dir
@@ -128,16 +129,41 @@ def load_review(folder: str | Path | None = None, *, validate: bool = True) -> R
     records = load_corpus(folder / "references.bib", strict=True).records
     records["source_note"] = records["extra"].map(
         lambda extra: dict(extra).get("sourcenote")).astype("string")
-    with open(folder / "review.yaml", encoding="utf-8") as handle:
-        protocol = yaml.safe_load(handle)
-    evidence = pd.read_csv(folder / "evidence.csv", dtype=str, keep_default_na=False)
+    try:
+        protocol = load_yaml(decode_text((folder / "review.yaml").read_bytes()))
+    except YamlError as err:
+        raise ReviewDataError(folder, [f"review.yaml: {err}"]) from None
+    except OSError as err:
+        raise ReviewDataError(folder, [f"review.yaml cannot be read ({err.strerror})"]) \
+            from None
+    if not isinstance(protocol, dict):
+        raise ReviewDataError(folder, ["review.yaml must hold a mapping (paper, "
+                                       "guiding_questions, sections, ...)"])
+
+    def table(name: str, **kwargs: Any) -> pd.DataFrame:
+        def error(message: str) -> ReviewDataError:
+            return ReviewDataError(folder, [message])
+
+        return read_table(folder / name, error=error, **kwargs)  # type: ignore[arg-type]
+
+    evidence = table("evidence.csv", dtype=str, keep_default_na=False)
+    missing = [c for c in ("segment_id", "section", "rq", "cited_keys", "missing_citations")
+               if c not in evidence.columns]
+    if missing:
+        raise ReviewDataError(folder, [f"evidence.csv: missing column(s) {missing}"])
     titles = {s["id"]: s["title"] for s in protocol.get("sections", [])}
     evidence.insert(2, "section_title", evidence["section"].map(titles))
-    evidence["rq"] = pd.to_numeric(evidence["rq"].replace("", None)).astype("Int64")
+    try:
+        evidence["rq"] = pd.to_numeric(evidence["rq"].replace("", None)).astype("Int64")
+    except (TypeError, ValueError):
+        raise ReviewDataError(folder, ["evidence.csv: column rq must hold question numbers "
+                                       "(or stay empty)"]) from None
     evidence["cited_keys"] = evidence["cited_keys"].map(_split)
     evidence["missing_citations"] = evidence["missing_citations"].map(_split)
     evidence = evidence[list(EVIDENCE_COLUMNS)]
-    audit = pd.read_csv(folder / "citation_audit.csv", dtype={"record_id": "string"})
+    audit = table("citation_audit.csv", dtype={"record_id": "string"})
+    if "candidates" not in audit.columns:
+        raise ReviewDataError(folder, ["citation_audit.csv: missing column 'candidates'"])
     audit["candidates"] = audit["candidates"].fillna("")
     review = Review(records, evidence, protocol, audit, folder)
     if validate:

@@ -67,9 +67,37 @@ def _description(code_dict: dict[str, Any]) -> str:
     return f"{definition}\n\n{MARKER}\n{block}" if definition else f"{MARKER}\n{block}"
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _check_xml_text(codebook: Codebook) -> None:
+    problems = []
+    for i, code in enumerate(codebook_to_dict(codebook)["codes"]):
+        for key, value in code.items():
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(t, str) and _NOT_XML.search(t) for t in texts):
+                problems.append(f"codes[{i}] (id {code['id']!r}): {key} holds a control "
+                                "character XML cannot carry; remove it before exporting")
+    for key in ("name", "version", "description", "authors"):
+        value = getattr(codebook, key)
+        texts = value if isinstance(value, tuple) else [value]
+        if any(_NOT_XML.search(t) for t in texts):
+            problems.append(f"{key} holds a control character XML cannot carry; remove it")
+    if problems:
+        raise CodebookError(f"codebook {codebook.name[:60]!r}", problems)
+
+
 def format_qdc(codebook: Codebook, *, origin: str | None = None) -> bytes:
-    """Return the codebook as QDA-XML 1.0 bytes (UTF-8, no BOM)."""
+    """Return the codebook as QDA-XML 1.0 bytes (UTF-8, no BOM).
+
+    Raises
+    ------
+    CodebookError
+        When a text holds a control character, which XML 1.0 cannot carry.
+    """
     from toolkit import __version__
+
+    _check_xml_text(codebook)
 
     ET.register_namespace("", CODEBOOK_NS)
     ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")

@@ -56,7 +56,8 @@ except ImportError:  # pragma: no cover - hypothesis is in the test extra
 else:
     settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
                               suppress_health_check=[HealthCheck.too_slow])
-    settings.register_profile("campaign", max_examples=20_000, deadline=None,
+    settings.register_profile("campaign", deadline=None,
+                              max_examples=int(os.environ.get("SLR_FUZZ_EXAMPLES", "20000")),
                               suppress_health_check=[HealthCheck.too_slow,
                                                      HealthCheck.data_too_large])
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -19,6 +19,7 @@ Usage: python bench/bench_topics.py [--limit N] [--backends tfidf minilm-static 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -92,15 +93,22 @@ def main() -> None:
     work = Path(tempfile.mkdtemp())
     env["NUMBA_CACHE_DIR"] = str(work / "numba")  # empty: the first child compiles
 
-    def run(backend: str, reduction: str = "stable", cold: bool = True) -> dict:
-        kinds = ("embeddings", "reductions") if cold else ("reductions",)
-        for kind in kinds:  # cold: nothing cached for these texts
-            shutil.rmtree(cache / kind, ignore_errors=True)
+    runs = itertools.count()
+
+    def run(backend: str, reduction: str = "stable", cache_dir: Path | None = None) -> dict:
+        """One child; with no ``cache_dir``, a cold one: a new, empty cache of its own."""
+        if cache_dir is None:  # cold: nothing cached for these texts (models kept)
+            cache_dir = work / f"cache-{backend}-{next(runs)}"
+            cache_dir.mkdir()
+            if (cache / "models").is_dir():
+                (cache_dir / "models").symlink_to(cache / "models")
         out = work / f"{backend}-{reduction}.npy"
         proc = subprocess.run([sys.executable, __file__, "--child", backend, reduction,
-                               str(args.limit or 0), str(out)], check=True, env=env,
+                               str(args.limit or 0), str(out)], check=True,
+                              env=dict(env, SLR_CACHE_DIR=str(cache_dir)),
                               capture_output=True, text=True)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
+        row["cache"] = str(cache_dir)
         assignments[backend if reduction == "stable" else f"{backend} ({reduction})"] = (
             np.load(out))
         return row
@@ -114,17 +122,18 @@ def main() -> None:
               f"outliers {row['outliers']}", flush=True)
 
     first = run(args.backends[0])
+    del assignments[args.backends[0]]
     print(f"first fit on a machine ({args.backends[0]}, numba cache empty): imports "
           f"{first['import_s']:.1f} s, fit {first['cold_s']:.1f} s", flush=True)
     for backend in args.backends:
         row = run(backend)
         results.append(row)
         report(row, backend)
-    if "minilm" not in args.backends:
-        return
-    # The reference: MiniLM topics with umap-learn's layout, as before the stable reduction
-    # (its embeddings are still cached from the run above; the reduction is not).
-    reference = run("minilm", "umap", cold=False)
+    # The reference: MiniLM topics with umap-learn's layout, as before the stable reduction,
+    # on the MiniLM embeddings cached by the minilm run above (or in SLR_CACHE_DIR; when
+    # neither has them, this run encodes them first).
+    minilm = [row["cache"] for row in results if row["backend"] == "minilm"]
+    reference = run("minilm", "umap", Path(minilm[0]) if minilm else cache)
     report(reference, "minilm (umap, before)")
     from sklearn.metrics import adjusted_rand_score
 
@@ -136,12 +145,13 @@ def main() -> None:
               f"{adjusted_rand_score(old, new):.3f} on all documents, "
               f"{adjusted_rand_score(old[both], new[both]):.3f} on the {both.sum()} documents "
               "that neither calls an outlier", flush=True)
-    if "minilm-static" in args.backends:
+    if {"minilm", "minilm-static"} <= set(args.backends):
         a, b = assignments["minilm"], assignments["minilm-static"]
         both = (a >= 0) & (b >= 0)
         print(f"ARI minilm-static vs minilm (both stable): {adjusted_rand_score(a, b):.3f} on "
               f"all documents, {adjusted_rand_score(a[both], b[both]):.3f} on the "
               f"{both.sum()} documents that neither calls an outlier")
+    shutil.rmtree(work, ignore_errors=True)  # the runs' own caches and numba's code
 
 
 if __name__ == "__main__":

@@ -6,9 +6,12 @@ each embedding backend, in a fresh process with empty embedding and reduction ca
 (numba's compiled code now on disk, as on every later run): the cold fit (encode, reduce,
 cluster, keywords; the imports before it are timed apart) and peak memory, then a refit with
 other clustering settings that reuses the cached embeddings and reduction, and the speed-up
-of that refit over the cold fit. Finally, how closely the fast semantic backend's topics
-match MiniLM's (adjusted Rand index of the assignments, with and without outliers). All
-figures are measured in this one run.
+of that refit over the cold fit. Every backend runs with the default, machine-independent
+reduction (``reduction="stable"``). Finally, the reference: MiniLM topics as the toolkit
+computed them before that reduction existed (umap-learn's own layout, ``reduction="umap"``,
+on the MiniLM embeddings cached by the run before), and how closely each backend's topics
+match it (adjusted Rand index of the assignments, over all documents and over those that
+neither calls an outlier). All figures are measured in this one run.
 
 Usage: python bench/bench_topics.py [--limit N] [--backends tfidf minilm-static minilm]
 """
@@ -16,6 +19,7 @@ Usage: python bench/bench_topics.py [--limit N] [--backends tfidf minilm-static 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -41,7 +45,7 @@ def load_abstracts(limit: int | None) -> list[str]:
     return texts[:limit] if limit else texts
 
 
-def child(backend: str, limit: int | None, out: str) -> None:
+def child(backend: str, reduction: str, limit: int | None, out: str) -> None:
     t0 = time.perf_counter()
     import bertopic  # noqa: F401 - timed apart from the fit
     import umap  # noqa: F401
@@ -51,15 +55,15 @@ def child(backend: str, limit: int | None, out: str) -> None:
     import_s = time.perf_counter() - t0
     texts = load_abstracts(limit)
     t0 = time.perf_counter()
-    cold = TopicModel(embedding=backend, min_topic_size=30).fit(texts)
+    cold = TopicModel(embedding=backend, min_topic_size=30, reduction=reduction).fit(texts)
     cold_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    TopicModel(embedding=backend, min_topic_size=50).fit(texts)
+    TopicModel(embedding=backend, min_topic_size=50, reduction=reduction).fit(texts)
     refit_s = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     np.save(out, cold.topics_)
-    print(json.dumps({"backend": backend, "documents": len(texts), "import_s": import_s,
-                      "cold_s": cold_s,
+    print(json.dumps({"backend": backend, "reduction": reduction, "documents": len(texts),
+                      "import_s": import_s, "cold_s": cold_s,
                       "refit_s": refit_s, "peak_mb": peak_mb,
                       "topics": int((cold.topic_info_["topic"] >= 0).sum()),
                       "outliers": int((cold.topics_ == -1).sum())}))
@@ -69,11 +73,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--backends", nargs="+", default=["tfidf", "minilm-static", "minilm"])
-    parser.add_argument("--child", nargs=3, metavar=("BACKEND", "LIMIT", "OUT"))
+    parser.add_argument("--child", nargs=4, metavar=("BACKEND", "REDUCTION", "LIMIT", "OUT"))
     args = parser.parse_args()
     if args.child:
-        backend, limit, out = args.child
-        child(backend, int(limit) or None, out)
+        backend, reduction, limit, out = args.child
+        child(backend, reduction, int(limit) or None, out)
         return
     if not DATA.is_dir():
         sys.exit(f"{DATA} is absent; this benchmark needs ../shared/data")
@@ -89,42 +93,65 @@ def main() -> None:
     work = Path(tempfile.mkdtemp())
     env["NUMBA_CACHE_DIR"] = str(work / "numba")  # empty: the first child compiles
 
-    def run(backend: str) -> dict:
-        for kind in ("embeddings", "reductions"):  # cold: nothing cached for these texts
-            shutil.rmtree(cache / kind, ignore_errors=True)
-        out = work / f"{backend}.npy"
-        proc = subprocess.run([sys.executable, __file__, "--child", backend,
-                               str(args.limit or 0), str(out)], check=True, env=env,
+    runs = itertools.count()
+
+    def run(backend: str, reduction: str = "stable", cache_dir: Path | None = None) -> dict:
+        """One child; with no ``cache_dir``, a cold one: a new, empty cache of its own."""
+        if cache_dir is None:  # cold: nothing cached for these texts (models kept)
+            cache_dir = work / f"cache-{backend}-{next(runs)}"
+            cache_dir.mkdir()
+            if (cache / "models").is_dir():
+                (cache_dir / "models").symlink_to(cache / "models")
+        out = work / f"{backend}-{reduction}.npy"
+        proc = subprocess.run([sys.executable, __file__, "--child", backend, reduction,
+                               str(args.limit or 0), str(out)], check=True,
+                              env=dict(env, SLR_CACHE_DIR=str(cache_dir)),
                               capture_output=True, text=True)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
-        assignments[backend] = np.load(out)
+        row["cache"] = str(cache_dir)
+        assignments[backend if reduction == "stable" else f"{backend} ({reduction})"] = (
+            np.load(out))
         return row
 
-    first = run(args.backends[0])
-    print(f"first fit on a machine ({args.backends[0]}, numba cache empty): imports "
-          f"{first['import_s']:.1f} s, fit {first['cold_s']:.1f} s", flush=True)
-    for backend in args.backends:
-        row = run(backend)
-        results.append(row)
-        print(f"{backend:14s} {row['documents']:6d} docs  imports {row['import_s']:5.1f} s  "
+    def report(row: dict, label: str) -> None:
+        print(f"{label:22s} {row['documents']:6d} docs  imports {row['import_s']:5.1f} s  "
               f"cold fit {row['cold_s']:7.1f} s  "
               f"cached refit {row['refit_s']:6.1f} s  "
               f"speed-up {row['cold_s'] / row['refit_s']:5.1f}x  "
               f"peak {row['peak_mb']:7.0f} MB  topics {row['topics']:3d}  "
               f"outliers {row['outliers']}", flush=True)
-    if {"minilm", "minilm-static"} <= assignments.keys():
-        from sklearn.metrics import adjusted_rand_score
 
+    first = run(args.backends[0])
+    del assignments[args.backends[0]]
+    print(f"first fit on a machine ({args.backends[0]}, numba cache empty): imports "
+          f"{first['import_s']:.1f} s, fit {first['cold_s']:.1f} s", flush=True)
+    for backend in args.backends:
+        row = run(backend)
+        results.append(row)
+        report(row, backend)
+    # The reference: MiniLM topics with umap-learn's layout, as before the stable reduction,
+    # on the MiniLM embeddings cached by the minilm run above (or in SLR_CACHE_DIR; when
+    # neither has them, this run encodes them first).
+    minilm = [row["cache"] for row in results if row["backend"] == "minilm"]
+    reference = run("minilm", "umap", Path(minilm[0]) if minilm else cache)
+    report(reference, "minilm (umap, before)")
+    from sklearn.metrics import adjusted_rand_score
+
+    old = assignments["minilm (umap)"]
+    for name in args.backends:
+        new = assignments[name]
+        both = (old >= 0) & (new >= 0)
+        print(f"ARI {name} (stable) vs MiniLM topics before: "
+              f"{adjusted_rand_score(old, new):.3f} on all documents, "
+              f"{adjusted_rand_score(old[both], new[both]):.3f} on the {both.sum()} documents "
+              "that neither calls an outlier", flush=True)
+    if {"minilm", "minilm-static"} <= set(args.backends):
         a, b = assignments["minilm"], assignments["minilm-static"]
         both = (a >= 0) & (b >= 0)
-        print(f"ARI minilm-static vs minilm: {adjusted_rand_score(a, b):.3f} on all documents, "
-              f"{adjusted_rand_score(a[both], b[both]):.3f} on the {both.sum()} documents that "
-              "neither model calls an outlier")
-    if {"minilm", "tfidf"} <= assignments.keys():
-        from sklearn.metrics import adjusted_rand_score
-
-        print(f"ARI tfidf vs minilm: "
-              f"{adjusted_rand_score(assignments['minilm'], assignments['tfidf']):.3f}")
+        print(f"ARI minilm-static vs minilm (both stable): {adjusted_rand_score(a, b):.3f} on "
+              f"all documents, {adjusted_rand_score(a[both], b[both]):.3f} on the "
+              f"{both.sum()} documents that neither calls an outlier")
+    shutil.rmtree(work, ignore_errors=True)  # the runs' own caches and numba's code
 
 
 if __name__ == "__main__":

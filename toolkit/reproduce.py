@@ -23,14 +23,15 @@ from typing import Any
 import pandas as pd
 
 from toolkit._io import atomic_write_text, staged_directory
+from toolkit._platform import numeric_environment
 from toolkit.errors import ToolkitError
 
 __all__ = ["reproduce", "ReproduceResult", "STAGES", "check_reproduce_output"]
 
 #: The stages, in order, as the progress display names them.
 STAGES = ("load review", "codebook", "rule coding", "agreement", "topic model",
-          "triangulation", "export tables", "figures", "REFI-QDA", "PRISMA", "report",
-          "manifest")
+          "topic stability", "triangulation", "export tables", "figures", "REFI-QDA",
+          "PRISMA", "report", "manifest")
 _PACKAGES = ("slr-toolkit", "pandas", "numpy", "bibtexparser", "rispy", "spacy",
              "spacy-lookups-data", "bertopic", "umap-learn", "hdbscan", "scikit-learn",
              "krippendorff", "matplotlib", "rapidfuzz")
@@ -47,6 +48,29 @@ class ReproduceResult:
 
     def __repr__(self) -> str:
         return f"ReproduceResult(out={str(self.out)!r}, files={len(self.files)})"
+
+
+def _reproducibility(embedding: str) -> dict[str, str]:
+    """State what a rerun reproduces, on this machine and on others (see the README)."""
+    lexical = embedding == "tfidf"
+    return {
+        "same_machine": "Same inputs, package versions and settings: every file is "
+                        "byte-identical (this manifest's environment apart).",
+        "any_machine": (
+            "Same inputs, package versions and settings on another machine (other CPU, "
+            "BLAS kernels, thread count): every table (CSV, XLSX, Markdown, LaTeX), "
+            "codebook.qdc and report.html are identical; the stable reduction rounds "
+            "similarities before ranking neighbours and lays documents out without "
+            "CPU-dependent arithmetic. Figures (PNG) are identical as long as matplotlib "
+            "and FreeType are the same versions."
+            if lexical else
+            "The topic model's embeddings come from PyTorch or model2vec, whose float32 "
+            "results depend on the CPU; topic tables, the method triangulation and "
+            "report.html may differ on another machine (the stability table says how "
+            "much the topics move under perturbation). Every other table is identical."),
+        "decided_by": "environment: the BLAS library and kernel, the CPU features that "
+                      "select vector code, and the CPU numba compiles for",
+    }
 
 
 def _sha256(path: Path) -> str:
@@ -263,6 +287,7 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     stage("topic model")
     from toolkit.topics import (  # imported here: bad inputs fail before BERTopic loads
         TopicModel,
+        compute_topic_stability,
         compute_topic_table,
         compute_topic_theme_alignment,
         compute_topics_by,
@@ -270,7 +295,12 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
 
     model = TopicModel(embedding=embedding, stop_words=list(STOP_WORDS),
                        random_state=random_state).fit(segments)
-    topic_table = compute_topic_table(model)
+    done()
+
+    stage("topic stability")
+    stability = compute_topic_stability(model, segments, random_state=random_state,
+                                        warn=False)
+    topic_table = compute_topic_table(model, stability)
     alignment = compute_topic_theme_alignment(model.document_topics_, human, book)
     topics_by_group = compute_topics_by(model.document_topics_, segments, "source_group",
                                         records=records)
@@ -299,6 +329,8 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
         "rule_metrics_by_theme": metrics,
         "agreement_by_theme": agreement.agreement_table(agree),
         "topics": topic_table,
+        "topic_stability": stability.summary(),
+        "topic_stability_runs": stability.runs,
         "topic_theme_alignment": alignment["wide"],
         "topic_best_per_theme": alignment["best_per_theme"],
         "topics_by_source_group": topics_by_group,
@@ -355,7 +387,8 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
 
     stage("report")
     report = _report(review, book, source, cases, coverage_rq, investigator, method, metrics,
-                     agree, topic_table, alignment, flow, figures, segments, records, plain)
+                     agree, topic_table, stability, alignment, flow, figures, segments,
+                     records, plain)
     atomic_write_text(work / "report.html", report)
     done()
 
@@ -367,6 +400,8 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
         "tool": "slr reproduce",
         "versions": _versions(),
         "seeds": {"random_state": random_state, "n_boot": n_boot},
+        "environment": numeric_environment(),
+        "reproducibility": _reproducibility(embedding),
         "settings": {"embedding": embedding, "stop_words": list(STOP_WORDS)},
         "inputs": {_relative(p): _sha256(p) for p in inputs},
         "outputs": {str(p.relative_to(work)): _sha256(p) for p in outputs},
@@ -391,7 +426,7 @@ table.tbl th{background:#f3f6fb}img{max-width:100%;margin:.5em 0}
 
 def _report(review: Any, book: Any, source: Any, cases: Any, coverage: Any,
             investigator: Any, method: Any, metrics: pd.DataFrame, agree: pd.DataFrame,
-            topic_table: pd.DataFrame, alignment: dict[str, pd.DataFrame],
+            topic_table: pd.DataFrame, stability: Any, alignment: dict[str, pd.DataFrame],
             flow: pd.DataFrame, figures: dict[str, Path], segments: pd.DataFrame,
             records: pd.DataFrame, plain: dict[str, pd.DataFrame]) -> str:
     from toolkit.agreement import agreement_table
@@ -436,7 +471,15 @@ def _report(review: Any, book: Any, source: Any, cases: Any, coverage: Any,
              _table(agreement_table(agree)),
              "<h2>Method triangulation</h2>", _table(method.wide),
              "<h3>Rule coder against the human coding, per theme</h3>", _table(metrics),
-             "<h2>Topic model</h2>", _table(topic_table),
+             "<h2>Topic model</h2>",
+             "<p class='note'>Topics found by BERTopic in the evidence segments, with "
+             "how well each holds up when the model is refitted with other seeds and on "
+             "random subsets of 80% of the segments (stability: mean Jaccard index of the "
+             "best-matching refit topic; Hennig, 2007: below 0.6 unstable, 0.85 and above "
+             "stable).</p>",
+             _table(topic_table),
+             f"<p class='{'warn' if stability.verdict == 'unstable' else 'note'}'>"
+             f"{html.escape(stability.message)}</p>",
              "<h3>Best topic for each theme</h3>", _table(alignment["best_per_theme"]),
              _img(figures["topics_by_source_group"]),
              "<h2>PRISMA 2020 flow</h2>",

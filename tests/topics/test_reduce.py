@@ -1,4 +1,4 @@
-"""UMAP on exact neighbours: the neighbour search, the cache, placing new documents."""
+"""The reduction: exact neighbours, the machine-independent layout, placing new documents."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from toolkit.errors import TopicModelError
 from toolkit.topics import TopicModel, _reduce
-from toolkit.topics._reduce import cache_umap_compilation, exact_neighbours
+from toolkit.topics._reduce import exact_neighbours
 
 from .test_topics import TINY
 
@@ -23,8 +23,28 @@ def test_exact_neighbours_match_brute_force_cosine() -> None:
     ref = NearestNeighbors(n_neighbors=7, metric="cosine", algorithm="brute").fit(points)
     ref_distances, ref_indices = ref.kneighbors(queries)
     assert np.array_equal(indices, ref_indices)
-    assert np.allclose(distances, ref_distances, atol=1e-5)
-    assert indices.dtype == np.int32 and distances.dtype == np.float32
+    assert np.allclose(distances, ref_distances, atol=1e-6)
+    assert indices.dtype == np.int32 and distances.dtype == np.float64
+
+
+def test_exact_neighbours_do_not_see_last_bit_noise() -> None:
+    # What another BLAS kernel or CPU does to a matrix product: relative noise near 1e-16.
+    rng = np.random.default_rng(2)
+    points = rng.normal(size=(400, 30))
+    noisy = points * (1 + rng.uniform(-4e-16, 4e-16, size=points.shape))
+    assert not np.array_equal(points, noisy)
+    clean = exact_neighbours(points, points, 10, self_first=True)
+    shaken = exact_neighbours(noisy, noisy, 10, self_first=True)
+    assert np.array_equal(clean[0], shaken[0]) and np.array_equal(clean[1], shaken[1])
+    # The distances sit on the rounding grid.
+    assert np.allclose(np.round(clean[1], 6), clean[1], rtol=0, atol=1e-15)
+
+
+def test_self_first_even_when_a_duplicate_ties() -> None:
+    points = np.array([[1, 0], [0, 1], [1, 0], [1, 0.1]])
+    indices, distances = exact_neighbours(points, points, 3, self_first=True)
+    assert indices[:, 0].tolist() == [0, 1, 2, 3]
+    assert indices[2].tolist()[:2] == [2, 0] and distances[2, 0] == 0.0
 
 
 def test_exact_neighbours_in_small_blocks_give_the_same_answer(monkeypatch) -> None:
@@ -55,7 +75,7 @@ def test_transform_places_fitted_documents_in_their_own_topics() -> None:
     assert new[0] == model.topics_[0] and new[1] == model.topics_[10]
 
 
-def test_above_the_exact_limit_umap_searches_itself(monkeypatch) -> None:
+def test_above_the_exact_limit_neighbours_are_searched(monkeypatch) -> None:
     exact = TopicModel(min_topic_size=5, use_cache=False).fit(TINY)
     monkeypatch.setattr(_reduce, "EXACT_NEIGHBOURS_LIMIT", 10)
     searched = TopicModel(min_topic_size=5, use_cache=False).fit(TINY)
@@ -65,8 +85,22 @@ def test_above_the_exact_limit_umap_searches_itself(monkeypatch) -> None:
 
 
 def test_umap_compilation_is_cached_on_disk() -> None:
-    import umap.umap_
+    # In a new process: in this one, other tests may have compiled UMAP's functions already.
+    import subprocess
+    import sys
 
-    assert cache_umap_compilation() is True
-    assert cache_umap_compilation() is True  # idempotent
-    assert type(umap.umap_.smooth_knn_dist._cache).__name__ != "NullCache"
+    code = ("import umap.umap_\n"
+            "from toolkit.topics._reduce import cache_umap_compilation\n"
+            "assert cache_umap_compilation() is True\n"
+            "assert cache_umap_compilation() is True  # idempotent\n"
+            "print(type(umap.umap_.smooth_knn_dist._cache).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[-1] != "NullCache"
+
+
+def test_umap_reduction_remains_available() -> None:
+    model = TopicModel(min_topic_size=5, reduction="umap", use_cache=False).fit(TINY)
+    assert len(set(model.topics_) - {-1}) == 3
+    with pytest.raises(TopicModelError, match="reduction='pca'"):
+        TopicModel(reduction="pca").fit(TINY)

@@ -10,6 +10,11 @@ from toolkit.topics.bridges import (
 from toolkit.topics.embeddings import BACKENDS, embed, make_embedder
 from toolkit.topics.io import load_topic_model, save_topic_model
 from toolkit.topics.model import MIN_DOCUMENTS, TopicModel
+from toolkit.topics.stability import (
+    TopicStability,
+    TopicStabilityWarning,
+    compute_topic_stability,
+)
 from toolkit.topics.views import (
     compute_topic_table,
     compute_topics_by,
@@ -22,7 +27,10 @@ __all__ = [
     "BACKENDS",
     "MIN_DOCUMENTS",
     "TopicModel",
+    "TopicStability",
+    "TopicStabilityWarning",
     "compute_theme_keywords",
+    "compute_topic_stability",
     "compute_topic_table",
     "compute_topic_theme_alignment",
     "compute_topics_by",

@@ -117,13 +117,21 @@ class TfidfSvdEmbedder(BaseEmbedder):
 
     Fitted on the first documents it embeds; later calls reuse that fit, so topic
     assignment of new documents uses the same space.
+
+    The vectors are float64. The SVD goes through BLAS, whose results differ between CPUs
+    and libraries in their last bits (about 1e-16 here); the neighbour search rounds the
+    similarities of these vectors to 6 decimals (:func:`toolkit.topics._reduce.
+    exact_neighbours`), which removes differences that small. Rounding the vectors to
+    float32 first would turn them into differences of 1e-8, large enough to cross a
+    rounding edge now and then.
     """
 
     def __init__(self, n_components: int = 100, random_state: int | None = 0) -> None:
         super().__init__()
         self.n_components = n_components
         self.random_state = random_state
-        self.identity = f"tfidf-svd-{n_components}-{random_state}"
+        # float64 throughout: see the class docstring.
+        self.identity = f"tfidf-svd64-{n_components}-{random_state}"
         self.tfidf: Any = None
         self.components: np.ndarray | None = None
         #: Folder of the word-count cache (set by :func:`embed` when caching is on).
@@ -187,12 +195,13 @@ class TfidfSvdEmbedder(BaseEmbedder):
             matrix = self._fit_tfidf(documents)
             k = max(2, min(self.n_components, matrix.shape[1] - 1, len(documents) - 1))
             svd = TruncatedSVD(k, random_state=self.random_state).fit(matrix)
-            components = np.ascontiguousarray(svd.components_, dtype=np.float32)
+            components = np.ascontiguousarray(svd.components_, dtype=np.float64)
             self.components = components
         else:
             matrix = self.tfidf.transform(documents)
             components = self.components
-        vectors = np.asarray(matrix @ components.T, dtype=np.float32)
+        vectors = np.asarray(matrix @ np.asarray(components, dtype=np.float64).T,
+                             dtype=np.float64)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
 

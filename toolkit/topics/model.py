@@ -7,13 +7,14 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from toolkit._log import quiet_logger
 from toolkit.errors import NotFittedError, TopicModelError
+from toolkit.topics._layout import StableUMAP
 from toolkit.topics._reduce import NeighbourUMAP, cache_umap_compilation
 from toolkit.topics._vectorizer import DocumentCountVectorizer
 from toolkit.topics.embeddings import cache_dir, embed, make_embedder
@@ -101,7 +102,8 @@ class TopicModel:
                  seed_topic_list: list[list[str]] | None = None,
                  zeroshot_topic_list: list[str] | None = None,
                  zeroshot_min_similarity: float = 0.7, reduce_outliers: bool = False,
-                 random_state: int = 0, use_cache: bool = True) -> None:
+                 reduction: Literal["stable", "umap"] = "stable", random_state: int = 0,
+                 use_cache: bool = True) -> None:
         self.embedding = embedding
         self.min_topic_size = min_topic_size
         self.n_neighbors = n_neighbors
@@ -113,6 +115,7 @@ class TopicModel:
         self.zeroshot_topic_list = zeroshot_topic_list
         self.zeroshot_min_similarity = zeroshot_min_similarity
         self.reduce_outliers = reduce_outliers
+        self.reduction = reduction
         self.random_state = random_state
         self.use_cache = use_cache
 
@@ -123,6 +126,9 @@ class TopicModel:
                 f"{MIN_DOCUMENTS}); code them with the codebook instead, or add documents")
         if self.min_topic_size is not None and self.min_topic_size < 2:
             raise TopicModelError("TopicModel: min_topic_size must be 2 or more")
+        if self.reduction not in ("stable", "umap"):
+            raise TopicModelError(f"TopicModel: reduction={self.reduction!r}; choose 'stable' "
+                                  "(the same topics on every machine) or 'umap'")
         if self.random_state is None:
             raise TopicModelError("TopicModel: random_state=None would make topics change "
                                   "from run to run; pass an integer")
@@ -137,25 +143,51 @@ class TopicModel:
         texts = [str(t) for t in documents]
         return texts, [str(i) for i in range(len(texts))]
 
-    def fit(self, documents: pd.DataFrame | Sequence[str]) -> TopicModel:
-        """Fit on a segments table (``segment_id``, ``text``) or a list of texts."""
+    def fit(self, documents: pd.DataFrame | Sequence[str],
+            embeddings: np.ndarray | None = None) -> TopicModel:
+        """Fit on a segments table (``segment_id``, ``text``) or a list of texts.
+
+        Parameters
+        ----------
+        documents : DataFrame or sequence of str
+        embeddings : ndarray of shape (n, d), optional
+            The documents' vectors, when computed already (by :func:`embed` with this
+            model's backend); otherwise they are computed (and cached).
+        """
+        texts, ids = self._texts(documents)
+        self._check_params(len(texts))
+        embedder = make_embedder(self.embedding, random_state=self.random_state)
+        if embeddings is None:
+            embeddings = embed(embedder, texts, use_cache=self.use_cache)
+        elif len(embeddings) != len(texts):
+            raise TopicModelError(f"TopicModel.fit: {len(embeddings)} embeddings for "
+                                  f"{len(texts)} documents; pass one row per document")
+        return self._fit_embedded(texts, ids, embedder, np.asarray(embeddings))
+
+    def _fit_embedded(self, texts: list[str], ids: list[str], embedder: Any,
+                      embeddings: np.ndarray) -> TopicModel:
+        """Fit once the embedder and the documents' vectors are known."""
         from bertopic import BERTopic
         from hdbscan import HDBSCAN
-        from umap import UMAP
 
-        texts, ids = self._texts(documents)
         n = len(texts)
-        self._check_params(n)
-        self.embedder_ = make_embedder(self.embedding, random_state=self.random_state)
-        self.embeddings_ = embed(self.embedder_, texts, use_cache=self.use_cache)
+        self.embedder_ = embedder
+        self.embeddings_ = embeddings
         size = self.min_topic_size or max(2, min(10, n // 15))
         # Small corpora: a neighbourhood of a third of the documents at most, so that a few
         # dozen documents can still form more than one topic.
-        umap_model = UMAP(n_neighbors=max(2, min(self.n_neighbors, n - 1, n // 3)),
-                          n_components=max(2, min(self.n_components, n - 2)), min_dist=0.0,
-                          metric="cosine", random_state=self.random_state,
-                          init="spectral" if n > 50 else "random")
-        cache_umap_compilation()
+        n_neighbors = max(2, min(self.n_neighbors, n - 1, n // 3))
+        n_components = max(2, min(self.n_components, n - 2))
+        if self.reduction == "stable":
+            umap_model: Any = StableUMAP(n_neighbors=n_neighbors, n_components=n_components,
+                                         min_dist=0.0, random_state=self.random_state)
+        else:
+            from umap import UMAP
+
+            umap_model = UMAP(n_neighbors=n_neighbors, n_components=n_components,
+                              min_dist=0.0, metric="cosine", random_state=self.random_state,
+                              init="spectral" if n > 50 else "random")
+            cache_umap_compilation()
         reducer = NeighbourUMAP(umap_model, cache_dir() / "reductions" if self.use_cache
                                 else None)
         hdbscan_model = HDBSCAN(min_cluster_size=size, metric="euclidean",
@@ -180,7 +212,8 @@ class TopicModel:
                                    cache_folder=cache_dir() / "counts" if self.use_cache
                                    else None)
         with _quiet():
-            topics, _ = self.model_.fit_transform(texts, embeddings=self.embeddings_)
+            # A copy: guided topic modelling averages seed vectors into the array it gets.
+            topics, _ = self.model_.fit_transform(texts, embeddings=self.embeddings_.copy())
             topics = np.asarray(topics)
             if self.reduce_outliers and (topics == -1).any() and len(set(topics) - {-1}):
                 topics = np.asarray(self.model_.reduce_outliers(texts, topics.tolist(),

@@ -12,12 +12,23 @@ from toolkit.errors import TopicModelError
 __all__ = ["compute_topics_by", "plot_topic_sizes", "plot_topics_by", "compute_topic_table"]
 
 
-def compute_topic_table(model: Any) -> pd.DataFrame:
-    """Topic sizes and keywords as plain text: ``topic, size, share, keywords``."""
+def compute_topic_table(model: Any, stability: Any = None) -> pd.DataFrame:
+    """Topic sizes and keywords as plain text: ``topic, size, share, keywords``.
+
+    With ``stability`` (from :func:`~toolkit.topics.compute_topic_stability`), two more
+    columns: ``stability`` (mean best Jaccard over the refits, rounded to 3 decimals) and
+    ``verdict``; empty for the outliers (topic -1).
+    """
     info = model.topic_info_.copy()
     info["share"] = (info["size"] / info["size"].sum()).round(3)
     info["keywords"] = info["keywords"].map(", ".join)
-    return info[["topic", "size", "share", "keywords"]]
+    columns = ["topic", "size", "share", "keywords"]
+    if stability is not None:
+        found = stability.topics.set_index("topic")
+        info["stability"] = info["topic"].map(found["mean_jaccard"].round(3))
+        info["verdict"] = info["topic"].map(found["verdict"]).astype("string")
+        columns += ["stability", "verdict"]
+    return info[columns]
 
 
 def compute_topics_by(document_topics: pd.DataFrame, segments: pd.DataFrame, by: str, *,

@@ -171,8 +171,9 @@ def read_table(path: str | Path, *, error: type[ToolkitError] = ToolkitError,
     """Read a user's CSV, TSV or XLSX table; every way it can be unreadable is one ``error``.
 
     ``.xlsx`` is read with openpyxl, ``.tsv``/``.tab`` as tab-separated, anything else as
-    UTF-8 CSV (a byte-order mark is fine); formula quotes added by :func:`frame_to_csv` are
-    removed again. ``kwargs`` go to :func:`pandas.read_csv` / :func:`pandas.read_excel`.
+    UTF-8 CSV (a byte-order mark is fine); in CSV the formula quotes added by
+    :func:`frame_to_csv` are removed again. ``kwargs`` go to :func:`pandas.read_csv` /
+    :func:`pandas.read_excel`.
 
     Raises
     ------
@@ -191,9 +192,8 @@ def read_table(path: str | Path, *, error: type[ToolkitError] = ToolkitError,
     suffix = source.suffix.lower()
     sep = "\t" if suffix in (".tsv", ".tab") else ","
     try:
-        if suffix == ".xlsx":
-            return unprotect_frame(pd.read_excel(source, sheet_name=sheet_name,
-                                                 engine="openpyxl", **kwargs))
+        if suffix == ".xlsx":  # XLSX keeps text as text: nothing was quoted, nothing to undo
+            return pd.read_excel(source, sheet_name=sheet_name, engine="openpyxl", **kwargs)
         return read_csv_table(source, sep=sep, encoding="utf-8-sig", **kwargs)
     except UnicodeDecodeError as err:
         raise error(f"{source}: byte {err.start} (0x{err.object[err.start]:02x}) is not UTF-8; "

@@ -17,8 +17,8 @@ import yaml
 
 from toolkit.errors import ToolkitError
 
-__all__ = ["YamlError", "load_yaml", "decode_text", "show", "MAX_BYTES", "MAX_DEPTH",
-           "MAX_EXPANDED"]
+__all__ = ["YamlError", "load_yaml", "dump_yaml", "decode_text", "show", "MAX_BYTES",
+           "MAX_DEPTH", "MAX_EXPANDED"]
 
 #: Largest YAML text read (characters).
 MAX_BYTES = 16 * 1024 * 1024
@@ -207,3 +207,31 @@ def load_yaml(text: str) -> Any:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+class _ExactDumper(yaml.SafeDumper):
+    """SafeDumper that writes texts holding YAML line breaks (NEL, LS, PS) double-quoted.
+
+    Left to itself PyYAML writes U+0085, U+2028 and U+2029 raw, and reading the file back
+    folds them into spaces; double quotes make the emitter escape them (``\\N``, ``\\L``,
+    ``\\P``), so the text survives a round trip exactly.
+    """
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ExactDumper.add_representer(str, _represent_text)
+
+
+def dump_yaml(data: Any, **kwargs: Any) -> str:
+    """``yaml.safe_dump`` that reads back exactly (see :class:`_ExactDumper`).
+
+    Examples
+    --------
+    >>> load_yaml(dump_yaml({"a": "one\x85two"})) == {"a": "one\x85two"}
+    True
+    """
+    return yaml.dump(data, Dumper=_ExactDumper, **kwargs)

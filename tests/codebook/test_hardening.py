@@ -250,3 +250,15 @@ def test_damaged_and_encrypted_qdpx_archives(tmp_path: Path) -> None:
     (tmp_path / "enc.qdpx").write_bytes(bytes(data))
     with pytest.raises(CodebookError, match="encrypted"):
         read_qdpx_codes(tmp_path / "enc.qdpx")
+
+
+def test_yaml_line_break_characters_survive_save_and_qdc(tmp_path: Path) -> None:
+    # Found by the fuzz campaign: PyYAML wrote U+0085/U+2028/U+2029 raw and read them back
+    # as spaces.
+    from toolkit.codebook import save_codebook
+
+    text = "one\x85two\u2028three\u2029four"
+    book = codebook_from_dict({"name": "x", "version": "1", "round": 1, "codes": [
+        {"id": "a", "label": "A", "exclude": text, "examples": [text]}]})
+    assert load_codebook(save_codebook(book, tmp_path / "b.yaml"))["a"].exclude == text
+    assert read_qdc(export_qdc(book, tmp_path / "b.qdc"))["a"].examples == (text,)

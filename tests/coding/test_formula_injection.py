@@ -123,3 +123,13 @@ def test_export_table_neutralises_text_and_keeps_numbers(tmp_path: Path) -> None
     back = pd.read_excel(xlsx_path, sheet_name="table", index_col=0)
     pd.testing.assert_frame_equal(back, frame, check_names=False, check_dtype=False,
                                   check_index_type=False, check_column_type=False)
+
+
+def test_xlsx_sheets_keep_quote_led_ids_exactly(tmp_path: Path) -> None:
+    # Found by the fuzz campaign: XLSX cells are stored as text, never quoted, so reading
+    # must not strip a quote either ("'=" stays "'=").
+    book = load_codebook(BOOK)
+    segments = pd.DataFrame({"segment_id": ["'=", "''+x", "=y"], "text": ["a", "b", "c"]})
+    path = write_coding_sheet(segments, book, tmp_path / "sheet.xlsx")
+    codings = read_coding_sheet(path, book, segments, coder="ann", created_at="t")
+    assert codings["segment_id"].tolist() == ["'=", "''+x", "=y"]

@@ -12,10 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from toolkit._io import atomic_write_text
-from toolkit._yaml import YamlError, decode_text, load_yaml, show
+from toolkit._yaml import YamlError, decode_text, dump_yaml, load_yaml, show
 from toolkit.codebook.model import Code, Codebook, Lineage, Patterns
 from toolkit.codebook.patterns import check_regex
 from toolkit.errors import CodebookError
@@ -385,6 +383,6 @@ def save_codebook(codebook: Codebook, path: str | Path, *, overwrite: bool = Fal
     -------
     Path
     """
-    text = yaml.safe_dump(codebook_to_dict(codebook), sort_keys=False, allow_unicode=True,
-                          width=96, default_flow_style=False)
+    text = dump_yaml(codebook_to_dict(codebook), sort_keys=False, allow_unicode=True,
+                     width=96, default_flow_style=False)
     return atomic_write_text(path, text, overwrite=overwrite)

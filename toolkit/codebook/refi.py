@@ -22,11 +22,10 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
 from defusedxml import ElementTree as SafeET
 
 from toolkit._io import atomic_write_bytes
-from toolkit._yaml import YamlError, load_yaml, show
+from toolkit._yaml import YamlError, dump_yaml, load_yaml, show
 from toolkit.codebook.io import MAX_CODE_DEPTH, codebook_from_dict, codebook_to_dict
 from toolkit.codebook.model import Codebook
 from toolkit.errors import CodebookError
@@ -63,7 +62,7 @@ def _description(code_dict: dict[str, Any]) -> str:
     definition = code_dict.get("definition", "")
     rest = {k: v for k, v in code_dict.items() if k not in ("label", "parent", "definition",
                                                            "color", "codable")}
-    block = yaml.safe_dump(rest, sort_keys=False, allow_unicode=True, width=96).strip()
+    block = dump_yaml(rest, sort_keys=False, allow_unicode=True, width=96).strip()
     return f"{definition}\n\n{MARKER}\n{block}" if definition else f"{MARKER}\n{block}"
 
 
@@ -129,7 +128,7 @@ def format_qdc(codebook: Codebook, *, origin: str | None = None) -> bytes:
         "guid": str(uuid.uuid5(GUID_NAMESPACE, "codebook:" + codebook.name)).upper(),
         "name": META_SET})
     ET.SubElement(meta_set, f"{ns}Description").text = (
-        f"{MARKER}\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip())
+        f"{MARKER}\n" + dump_yaml(meta, sort_keys=False, allow_unicode=True).strip())
     for round_ in sorted({c.introduced_in for c in codebook.codes}):
         round_set = ET.SubElement(sets_el, f"{ns}Set", {
             "guid": str(uuid.uuid5(GUID_NAMESPACE, f"round:{round_}")).upper(),

@@ -44,10 +44,13 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.4426950408889634
 _SQRT_HALF = 0.7071067811865476
-# Series coefficients, highest power first: 1/k! for k = 11..0 and 1/(2k+1) for k = 9..0
-# (each a correctly rounded division, so the same numbers on every machine).
-_EXP_SERIES = tuple(1.0 / math.factorial(k) for k in range(11, -1, -1))
-_ATANH_SERIES = tuple(1.0 / (2 * k + 1) for k in range(9, -1, -1))
+# Series coefficients, highest power first: 1/k! for k = 8..0 and 1/(2k+1) for k = 5..0
+# (each a correctly rounded division, so the same numbers on every machine). A layout needs
+# no more than about 1e-9 relative accuracy.
+_EXP_SERIES = tuple(1.0 / math.factorial(k) for k in range(8, -1, -1))
+_ATANH_SERIES = tuple(1.0 / (2 * k + 1) for k in range(5, -1, -1))
+#: 2**k for k = -1074..1023, exact; scaling by it is ``ldexp`` without a library call.
+_POW2 = np.array([math.ldexp(1.0, k) for k in range(-1074, 1024)])
 #: UMAP's tolerances (``umap.umap_``): binary search stop and the floor on sigma.
 _SMOOTH_K_TOLERANCE = 1e-5
 _MIN_K_DIST_SCALE = 1e-3
@@ -57,22 +60,22 @@ _WEIGHT_DECIMALS = 8
 
 @numba.njit(cache=True, inline="always")
 def _exp(x: float) -> float:  # pragma: no cover - compiled
-    """``e**x`` from basic arithmetic only (relative error below 1e-13)."""
-    if x < -745.0:
+    """``e**x`` from basic arithmetic only (relative error below 1e-9)."""
+    if x < -744.0:
         return 0.0
     if x > 709.0:
         return math.inf
     k = math.floor(x * _INV_LN2 + 0.5)
     r = (x - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln(2) / 2
     p = 0.0
-    for c in _EXP_SERIES:  # Taylor series of e**r to r**11, Horner form
+    for c in _EXP_SERIES:  # Taylor series of e**r to r**8, Horner form
         p = p * r + c
-    return math.ldexp(p, int(k))
+    return p * _POW2[int(k) + 1074]
 
 
 @numba.njit(cache=True, inline="always")
 def _log(x: float) -> float:  # pragma: no cover - compiled
-    """Natural logarithm of ``x > 0`` from basic arithmetic only (error below 1e-13)."""
+    """Natural logarithm of ``x > 0`` from basic arithmetic only (error below 1e-9)."""
     m, e = math.frexp(x)  # x = m * 2**e, 0.5 <= m < 1 (exact)
     if m < _SQRT_HALF:
         m *= 2.0
@@ -80,7 +83,7 @@ def _log(x: float) -> float:  # pragma: no cover - compiled
     s = (m - 1.0) / (m + 1.0)  # |s| < 0.172
     s2 = s * s
     series = 0.0
-    for c in _ATANH_SERIES:  # 2 atanh(s) = 2 (s + s**3/3 + s**5/5 + ...), to s**19
+    for c in _ATANH_SERIES:  # 2 atanh(s) = 2 (s + s**3/3 + s**5/5 + ...), to s**11
         series = series * s2 + c
     return e * _LN2 + 2.0 * s * series
 

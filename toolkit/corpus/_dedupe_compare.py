@@ -73,12 +73,20 @@ class Evidence:
     preprint: Literal["agree", "differ"]
 
 
-def _sort_pass(keys: list[tuple | None], window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of records within ``window`` places of each other in ``keys`` order."""
-    present = [i for i, key in enumerate(keys) if key is not None]
-    if len(present) < 2:
+def _sort_pass(columns: list[list], present: np.ndarray, window: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of records within ``window`` places of each other, sorted by ``columns``.
+
+    Records where ``present`` is False take no part.
+    """
+    index = np.flatnonzero(present)
+    if len(index) < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    order = np.array(sorted(present, key=lambda i: (keys[i], i)), dtype=np.int64)
+    codes = []
+    for values in columns:
+        picked = [values[i] for i in index]
+        codes.append(pd.factorize(pd.Series(picked, dtype=object), sort=True)[0])
+    order = index[np.lexsort([index, *reversed(codes)])]
     left, right = [], []
     for step in range(1, min(window, len(order) - 1) + 1):
         left.append(order[:-step])
@@ -93,32 +101,33 @@ def candidate_pairs(prep: Prepared, *, window: int = 10) -> np.ndarray:
     is at most ``6 * window * n`` whatever the data (the test suite checks this bound).
     """
     n = len(prep.title)
-    fa, year, doi = prep.first_author, prep.year, prep.doi
-    yr = [y if y is not None else -1 for y in year]
-    passes: list[list[tuple | None]] = [
+    fa, doi = prep.first_author, prep.doi
+    yr = [y if y is not None else -1 for y in prep.year]
+    titled = np.array([bool(t) for t in prep.title])
+    reverse = [" ".join(reversed(t.split())) for t in prep.title]
+    abstract = [a[:60] for a in prep.abstract]
+    passes = [
         # title, then the fields that tell apart works sharing it
-        [(prep.compact[i], fa[i], yr[i], doi[i], prep.page[i]) if prep.title[i] else None
-         for i in range(n)],
+        ([prep.compact, fa, yr, doi, prep.page], titled),
         # title read backwards: catches differences at its start
-        [(" ".join(reversed(prep.title[i].split())), fa[i], yr[i]) if prep.title[i] else None
-         for i in range(n)],
-        [(fa[i], yr[i], prep.compact[i]) if fa[i] else None for i in range(n)],
-        [(doi[i], prep.compact[i], fa[i]) if doi[i] else None for i in range(n)],
-        [(prep.volume[i], prep.page[i], yr[i], fa[i]) if prep.volume[i] and prep.page[i]
-         else None for i in range(n)],
-        [(prep.abstract[i][:60], yr[i]) if len(prep.abstract[i]) >= 40 else None
-         for i in range(n)],
+        ([reverse, fa, yr], titled),
+        ([fa, yr, prep.compact], np.array([bool(a) for a in fa])),
+        ([doi, prep.compact, fa], np.array([bool(d) for d in doi])),
+        ([prep.volume, prep.page, yr, fa],
+         np.array([bool(v) and bool(p) for v, p in zip(prep.volume, prep.page, strict=True)])),
+        ([abstract, yr], np.array([len(a) >= 40 for a in prep.abstract])),
     ]
     lefts, rights = [], []
-    for keys in passes:
-        left, right = _sort_pass(keys, window)
+    for columns, present in passes:
+        left, right = _sort_pass(columns, present, window)
         lefts.append(left)
         rights.append(right)
     left, right = np.concatenate(lefts), np.concatenate(rights)
     if not len(left):
         return np.empty((0, 2), np.int64)
     low, high = np.minimum(left, right), np.maximum(left, right)
-    codes = np.unique(low * n + high)
+    codes = np.sort(low * n + high)
+    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
     return np.stack([codes // n, codes % n], axis=1)
 
 
@@ -126,8 +135,8 @@ def title_scores(prep: Prepared, pairs: np.ndarray) -> np.ndarray:
     """Similarity (0-100, rapidfuzz ``ratio``) of the normalised titles of each pair."""
     if not len(pairs):
         return np.empty(0, np.float32)
-    left = [prep.title[i] for i in pairs[:, 0]]
-    right = [prep.title[j] for j in pairs[:, 1]]
+    titles = np.array(prep.title, dtype=object)
+    left, right = titles[pairs[:, 0]], titles[pairs[:, 1]]
     workers = -1 if len(pairs) > 200_000 else 1
     return cpdist(left, right, scorer=fuzz.ratio, dtype=np.float32, workers=workers)
 
@@ -139,9 +148,9 @@ def _prefix(a: str, b: str, *, fuzzy: bool = False) -> bool:
     least 92 over its length).
     """
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    if len(short) < 15 or len(long_) <= len(short):
+    if len(short) < 15 or len(long_) <= len(short) or short[:3] != long_[:3]:
         return False
-    if long_.startswith(short + " "):
+    if long_.startswith(short) and long_[len(short)] == " ":
         return True
     return fuzzy and len(short) >= 20 and fuzz.ratio(short, long_[:len(short)]) >= 92
 

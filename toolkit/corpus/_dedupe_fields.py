@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -86,30 +87,39 @@ _TRAILING_TAGS = re.compile(
 _RETRACTED_MARK = re.compile(r"^\s*(?:retracted(?:\s+article)?\s*[:.-]\s*)", re.IGNORECASE)
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:._-]*(?:\s[^<>]{0,200})?/?>")
 _BRACKETED = re.compile(r"^\s*\[(.+)\]\s*\.?\s*$", re.DOTALL)
-_WORD_GAP = re.compile(r"[^\w]+|_")
 
 #: Letters NFKD does not take apart, and symbols databases spell out.
-_FOLD = str.maketrans({
+_SPECIAL = {
     "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "đ": "d", "Đ": "d",
-    "ł": "l", "Ł": "l", "ı": "i", "ð": "d", "þ": "th", "ß": "ss", "&": " and ",
-    "µ": " mu ", "±": " ", "×": " x ", "−": "-", "–": "-", "—": "-",
-})
+    "ł": "l", "Ł": "l", "ı": "i", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ß": "ss",
+    "&": " and ", "µ": " mu ", "×": " x ",
+}
 
 
-def _greek_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for code in range(0x0391, 0x03CA):
-        try:
-            name = unicodedata.name(chr(code))
-        except ValueError:
-            continue
-        if name.startswith("GREEK") and "LETTER" in name and "WITH" not in name:
-            table[code] = " " + name.rsplit(" ", 1)[-1].lower() + " "
-    table[0x03D5] = " phi "  # the italic phi symbol
-    return table
+def _fold_char(char: str) -> str:
+    """Fold one character: Greek spelt out, accents off, lower case, non-word to a space."""
+    if char in _SPECIAL:
+        return _SPECIAL[char]
+    name = unicodedata.name(char, "")
+    if name.startswith("GREEK") and "LETTER" in name and "WITH" not in name:
+        return " " + name.rsplit(" ", 1)[-1].lower() + " "
+    if name == "GREEK PHI SYMBOL":
+        return " phi "
+    decomposed = unicodedata.normalize("NFKD", char)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return "".join(c if c.isalnum() else " " for c in folded)
 
 
-_GREEK = _greek_table()
+class _FoldTable(dict):
+    """``str.translate`` table that folds each character once, then remembers it."""
+
+    def __missing__(self, code: int) -> str:
+        value = _fold_char(chr(code))
+        self[code] = value
+        return value
+
+
+_FOLD_TABLE = _FoldTable()
 
 
 def strip_title_tags(title: str) -> str:
@@ -122,17 +132,23 @@ def strip_title_tags(title: str) -> str:
     >>> strip_title_tags("[Treatment of gout]. [German]")
     'Treatment of gout'
     """
-    text = html.unescape(html.unescape(title))
-    text = _TAG.sub(" ", text)
-    text = _RETRACTED_MARK.sub("", text)
+    text = title
+    if "&" in text:
+        text = html.unescape(html.unescape(text))
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if text[:1] in "Rr":
+        text = _RETRACTED_MARK.sub("", text)
     previous = None
     while previous != text:
         previous = text
-        text = _LANGUAGE_TAG.sub("", text)
-        text = _TRAILING_TAGS.sub("", text)
-        text = _BARE_LANGUAGE_END.sub("", text)
+        if text[-1:] in ")].":
+            text = _LANGUAGE_TAG.sub("", text)
+            text = _TRAILING_TAGS.sub("", text)
+        if "." in text:
+            text = _BARE_LANGUAGE_END.sub("", text)
         text = text.strip().rstrip(".").strip()
-        match = _BRACKETED.match(text)
+        match = _BRACKETED.match(text) if text[:1] == "[" else None
         if match:
             text = match.group(1)
     return " ".join(text.split())
@@ -146,10 +162,7 @@ def fold_text(text: str) -> str:
     >>> fold_text("Müller's α-Synuclein & TNF‐β")
     'muller s alpha synuclein and tnf beta'
     """
-    text = unicodedata.normalize("NFKC", text).translate(_GREEK).translate(_FOLD)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(_WORD_GAP.sub(" ", text).split())
+    return " ".join(text.translate(_FOLD_TABLE).split())
 
 
 def normalise_title(title: Any) -> str:
@@ -317,6 +330,11 @@ _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du"
               "dos", "das", "ter", "ten", "bin", "al", "el"}
 
 
+@lru_cache(maxsize=262_144)
+def _family_key_cached(name: str) -> str:
+    return family_key(name)
+
+
 def family_key(name: Any) -> str:
     """Return a comparable family name from one author string, or ``""``.
 
@@ -335,7 +353,7 @@ def family_key(name: Any) -> str:
     if _missing(name):
         return ""
     text = " ".join(str(name).split())
-    if _GROUP.search(text):
+    if "," not in text and text.count(" ") >= 1 and _GROUP.search(text):
         return fold_text(text)
     if "," in text:
         family = text.split(",", 1)[0]
@@ -379,7 +397,7 @@ _TRANSLIT = re.compile(r"([aou])e")
 
 # --- venues ---------------------------------------------------------------------------
 
-_VENUE_STOP = {"the", "of", "and", "for", "in", "on", "a", "an", "de", "der", "des", "la", "le",
+_VENUE_STOP = {"the", "of", "and", "for", "in", "on", "an", "de", "der", "des", "la", "le",
                "und", "fur", "et", "y", "at", "to"}
 _PREPRINT = re.compile(r"\b(?:arxiv|biorxiv|medrxiv|chemrxiv|psyarxiv|socarxiv|ssrn|"
                        r"research square|preprints?|osf preprints|techrxiv|zenodo)\b")
@@ -415,6 +433,7 @@ def _abbreviates(short: str, full: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=262_144)
 def venues_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Return True when two venue names can name the same journal or proceedings.
 
@@ -588,17 +607,57 @@ def title_strength(tokens: list[str], normalised: str) -> int:
     return 2 if len(content) >= 3 and len(normalised) >= 20 else 1
 
 
+#: Authors compared per record: enough for the overlap, without reading 3,000-author lists.
+_MAX_AUTHORS = 30
+
+
 def _authors(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(";")
     elif not isinstance(value, (tuple, list)):
         return ()
     keys = []
-    for name in value:
-        key = family_key(name)
+    for name in value[:_MAX_AUTHORS]:
+        key = _family_key_cached(str(name))
         if key and key not in ("anonymous", "anon", "unknown", "na"):
             keys.append(key)
     return tuple(keys)
+
+
+def _each(values: list[Any], func: Any) -> list[Any]:
+    """``[func(v) for v in values]``, computing each distinct value once (NA as None)."""
+    cache: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            value = None
+        try:
+            out.append(cache[value])
+        except KeyError:
+            cache[value] = result = func(value)
+            out.append(result)
+        except TypeError:  # unhashable (a list of authors)
+            out.append(func(value))
+    return out
+
+
+def _title_forms(raw: Any) -> tuple[str, tuple[str, ...]]:
+    """Return the normalised title and the acronyms of a raw title."""
+    if _missing(raw):
+        return "", ()
+    stripped = strip_title_tags(str(raw))
+    return fold_text(stripped), title_acronyms(stripped)
+
+
+def _abstract_start(text: Any) -> str:
+    if _missing(text):
+        return ""
+    text = str(text)[:320]
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    return fold_text(_ABSTRACT_NOISE.sub("", text.strip())[:240])[:200]
 
 
 def prepare(frame: pd.DataFrame) -> Prepared:
@@ -609,26 +668,19 @@ def prepare(frame: pd.DataFrame) -> Prepared:
         return frame[name].tolist() if name in frame.columns else [None] * n
 
     raw_titles = column("title")
-    titles = [normalise_title(t) for t in raw_titles]
+    forms = _each(raw_titles, _title_forms)
+    titles = [form[0] for form in forms]
     tokens = [t.split() for t in titles]
     raw_authors = column("authors")
-    authors = [_authors(a) for a in raw_authors]
-    venues = [venue_tokens(v) for v in column("venue")]
-    years = [None if _missing(y) else int(y) for y in column("year")]
-    abstracts = []
-    for text in column("abstract"):
-        if _missing(text):
-            abstracts.append("")
-            continue
-        text = _TAG.sub(" ", html.unescape(str(text)))[:400]
-        abstracts.append(fold_text(_ABSTRACT_NOISE.sub("", text.strip()))[:200])
-    dois = [comparison_doi(d) for d in column("doi")]
+    authors = _each(raw_authors, _authors)
+    venues = _each(column("venue"), lambda v: () if _missing(v) else venue_tokens(v))
+    years = _each(column("year"), lambda y: None if _missing(y) else int(y))
+    dois = _each(column("doi"), comparison_doi)
     return Prepared(
         title=titles,
         compact=[t.replace(" ", "") for t in titles],
         numbers=[title_numbers(tok) for tok in tokens],
-        acronyms=[() if _missing(raw) else title_acronyms(strip_title_tags(str(raw)))
-                  for raw in raw_titles],
+        acronyms=[form[1] for form in forms],
         kind=[title_kind(t) for t in titles],
         strength=[title_strength(tok, t) for tok, t in zip(tokens, titles, strict=True)],
         doi=dois,
@@ -639,10 +691,10 @@ def prepare(frame: pd.DataFrame) -> Prepared:
         year=years,
         venue=venues,
         preprint=[preprint_status(v, d) for v, d in zip(venues, dois, strict=True)],
-        volume=[number_key(v) for v in column("volume")],
-        issue=[number_key(v) for v in column("issue")],
-        page=[start_page(p) for p in column("pages")],
-        abstract=abstracts,
+        volume=_each(column("volume"), number_key),
+        issue=_each(column("issue"), number_key),
+        page=_each(column("pages"), start_page),
+        abstract=_each(column("abstract"), _abstract_start),
     )
 
 

@@ -174,16 +174,16 @@ class _Clusters:
         return "joined"
 
 
-def _filled_mask(values: list[Any]) -> list[bool]:
-    out = []
-    for value in values:
-        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-            out.append(False)
-        elif isinstance(value, (tuple, list)):
-            out.append(bool(value))
-        else:
-            out.append(str(value).strip() != "")
-    return out
+def _filled_mask(column: pd.Series) -> list[bool]:
+    """Return, per value, whether it is filled (not missing, blank or an empty tuple)."""
+    if column.dtype == object:
+        return [bool(v) if isinstance(v, (tuple, list)) else not (
+            v is None or v is pd.NA or (isinstance(v, float) and v != v)
+            or (isinstance(v, str) and not v.strip())) for v in column.tolist()]
+    filled = column.notna()
+    if pd.api.types.is_string_dtype(column.dtype):
+        filled &= column.str.strip().ne("").fillna(False)
+    return filled.astype(bool).tolist()
 
 
 def _check(records: pd.DataFrame) -> None:
@@ -278,7 +278,8 @@ def deduplicate(
         the source file's name stands for it.
     title_threshold : float, default 90
         Title similarity (0-100, rapidfuzz ``ratio`` of normalised titles) from which titles
-        count as similar; 101 leaves only equal titles.
+        count as similar. Titles from 80 up to it agree only in part and need authors,
+        year, volume and pages (or the abstract) as well; 101 treats every unequal title so.
     year_tolerance : int, default 1
         Largest year difference accepted without a shared DOI (online-first and print years
         often differ by one).
@@ -381,7 +382,7 @@ def _assemble(frame: pd.DataFrame, prep: Any, clusters: _Clusters, roots: list[i
     for i, root in enumerate(roots):
         groups.setdefault(root, []).append(i)
     values = {c: frame[c].tolist() for c in _FILLABLE if c in frame.columns}
-    filled = {c: _filled_mask(v) for c, v in values.items()}
+    filled = {c: _filled_mask(frame[c]) for c in values}
     completeness = np.sum([np.array(m, dtype=np.int32) for m in filled.values()], axis=0) \
         if filled else np.zeros(n, np.int32)
     record_ids = [str(r) for r in frame["record_id"]]
@@ -461,12 +462,35 @@ def _pairs_frame(rows: dict[tuple[int, int], list[Any]], record_ids: list[str],
     data = []
     for (i, j), (decision, rule, reason, by, ev) in sorted(rows.items()):
         data.append([record_ids[i], record_ids[j], decision, rule, reason, by,
-                     roots[i] == roots[j],
-                     np.nan if ev.title_score is None else ev.title_score,
-                     *_evidence_values(ev)])
-    pairs = pd.DataFrame(data, columns=list(DEDUP_PAIR_COLUMNS))
-    return pairs.astype({"merged": bool, "score": "float64", "year_diff": "Int64",
-                         "author_overlap": "float64", "abstract_score": "float64"})
+                     roots[i] == roots[j], ev.title_score, "", ev.title, ev.doi,
+                     ev.first_author, ev.author_overlap, ev.year_diff, ev.venue, ev.volume,
+                     ev.issue, ev.pages, ev.abstract_score, ev.kind, ev.preprint])
+    pairs = pd.DataFrame(data, columns=[*DEDUP_PAIR_COLUMNS, "_kind", "_preprint"])
+    pairs = pairs.astype({"merged": bool, "score": "float64", "year_diff": "Int64",
+                          "author_overlap": "float64", "abstract_score": "float64"})
+    pairs["evidence"] = _evidence_column(pairs)
+    return pairs.drop(columns=["_kind", "_preprint"])
+
+
+def _evidence_column(pairs: pd.DataFrame) -> pd.Series:
+    """:func:`evidence_text` for a whole pairs table at once (same words)."""
+    if not len(pairs):
+        return pd.Series([], dtype=object)
+    text = np.where(pairs["score"].isna(), "title missing",
+                    "title " + pairs["score"].astype(str) + " (" + pairs["title_match"] + ")")
+    text = text + "; doi " + pairs["doi_match"] + "; first author " + \
+        pairs["first_author_match"]
+    text = text + np.where(pairs["author_overlap"].isna(), "",
+                           "; authors overlap " + pairs["author_overlap"].astype(str))
+    text = text + np.where(pairs["year_diff"].isna(), "; year missing",
+                           "; year +" + pairs["year_diff"].astype(str))
+    for name in ("venue", "volume", "issue", "pages"):
+        text = text + f"; {name} " + pairs[f"{name}_match"]
+    text = text + np.where(pairs["abstract_score"].isna(), "",
+                           "; abstract " + pairs["abstract_score"].astype(str))
+    text = text + np.where(pairs["_kind"] == "differ", "; one is a notice", "")
+    text = text + np.where(pairs["_preprint"] == "differ", "; one is a preprint", "")
+    return pd.Series(text, index=pairs.index, dtype=object)
 
 
 #: Fields shown side by side for an uncertain pair (review sheet order).
@@ -493,16 +517,18 @@ def _uncertain_frame(frame: pd.DataFrame, rows: dict[tuple[int, int], list[Any]]
         if works not in best or key < best[works]:
             best[works] = key
     picked = [(i, j, rows[(i, j)]) for _score, i, j in sorted(best.values())]
-    where = _where_all(frame)
+    where = _where_all(frame) if picked else []
+    wanted = [c for c in ("record_id", *SIDE_BY_SIDE) if c in frame.columns]
+    lists = {c: frame[c].tolist() for c in wanted} if picked else {}
 
     def value(i: int, name: str) -> Any:
         if name == "database":
             return databases[i]
         if name == "source":
             return where[i]
-        if name not in frame.columns:
+        if name not in lists:
             return None
-        raw = frame.at[i, name]
+        raw = lists[name][i]
         if isinstance(raw, tuple):
             return "; ".join(raw)
         if raw is None or raw is pd.NA or (isinstance(raw, float) and raw != raw):
@@ -513,8 +539,8 @@ def _uncertain_frame(frame: pd.DataFrame, rows: dict[tuple[int, int], list[Any]]
 
     data = []
     for i, j, (_decision, rule, reason, _by, ev) in picked:
-        row: dict[str, Any] = {"record_id_1": str(frame.at[i, "record_id"]),
-                               "record_id_2": str(frame.at[j, "record_id"]),
+        row: dict[str, Any] = {"record_id_1": str(lists["record_id"][i]),
+                               "record_id_2": str(lists["record_id"][j]),
                                "rule": rule, "reason": reason,
                                "score": np.nan if ev.title_score is None else ev.title_score,
                                "evidence": evidence_text(ev)}

@@ -75,7 +75,10 @@ def _sheet_frame(uncertain: pd.DataFrame) -> pd.DataFrame:
     front = [c for c in REVIEW_SHEET_COLUMNS if c in sheet.columns]
     rest = [c for c in sheet.columns if c not in front and c != "rule"]
     sheet = sheet[front + rest]
-    return sheet.apply(lambda column: column.map(_safe) if column.dtype == object else column)
+    for name in sheet.columns:
+        if sheet[name].dtype == object or pd.api.types.is_string_dtype(sheet[name].dtype):
+            sheet[name] = sheet[name].map(_safe).astype(object)
+    return sheet
 
 
 def write_review_sheet(result: Any, path: str | Path, *, overwrite: bool = False) -> Path:

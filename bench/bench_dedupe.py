@@ -16,8 +16,8 @@ duplicates; 20,000 records all of one year; 6,000 records sharing one title (dif
 works). Reported: seconds, candidate pairs, pairs compared, peak memory of the
 de-duplication (tracemalloc, a second run) and the process's peak RSS.
 
-Usage: python bench/bench_dedupe.py [--works 3000] [--scale 100000] [--previous PATH]
-       [--skip-speed] [--write DIR] [--show 10]
+Usage: python bench/bench_dedupe.py [--works 3000] [--random-state 0] [--scale 100000]
+       [--previous PATH] [--skip-speed] [--write DIR] [--show 10]
 Skips with a message when ../shared/data is absent.
 """
 
@@ -153,7 +153,7 @@ def _describe_errors(records: pd.DataFrame, truth: pd.DataFrame, predicted: pd.S
 
 def run_accuracy(args: argparse.Namespace) -> None:
     pool = load_pool(SHARED)
-    records, truth = make_benchmark(pool, n_works=args.works, random_state=0)
+    records, truth = make_benchmark(pool, n_works=args.works, random_state=args.random_state)
     if args.write:
         out = Path(args.write)
         out.mkdir(parents=True, exist_ok=True)
@@ -164,7 +164,7 @@ def run_accuracy(args: argparse.Namespace) -> None:
         truth.to_csv(out / "dedupe_benchmark_truth.csv", index=False)
         print(f"wrote the benchmark to {out} (third-party records: do not commit)")
     truth_series = truth.set_index("record_id")["work_id"]
-    print(f"Labelled benchmark (random_state=0): {len(records)} records, "
+    print(f"Labelled benchmark (random_state={args.random_state}): {len(records)} records, "
           f"{truth['work_id'].nunique()} works "
           f"({(truth['role'] == 'notice').sum()} errata/corrections, "
           f"{(truth['role'] == 'preprint').sum()} preprints), pool of {len(pool)} real works")
@@ -301,6 +301,8 @@ def run_speed(scale: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--works", type=int, default=3000)
+    parser.add_argument("--random-state", type=int, default=0,
+                        help="seed of the labelled benchmark (0 is the published one)")
     parser.add_argument("--scale", type=int, default=100_000)
     parser.add_argument("--previous", help="path of the previous dedupe.py to compare")
     parser.add_argument("--skip-speed", action="store_true")

@@ -203,13 +203,19 @@ def test_same_title_by_other_authors_is_another_work() -> None:
 
 
 def test_year_tolerance() -> None:
-    rows = [_work("a", doi=None), _work("b", doi=None, year=2020)]
+    rows = [_work("a", doi=None, volume=None), _work("b", doi=None, year=2020, volume=None)]
     assert len(deduplicate(records_frame(rows)).records) == 2
     assert deduplicate(records_frame(rows)).uncertain["rule"].tolist() == ["years_differ"]
     assert len(deduplicate(records_frame(rows), year_tolerance=2).records) == 1
-    one_off = [_work("a", doi=None), _work("b", doi=None, year=2019)]
+    one_off = [_work("a", doi=None, volume=None), _work("b", doi=None, year=2019, volume=None)]
     assert len(deduplicate(records_frame(one_off)).records) == 1
     assert len(deduplicate(records_frame(one_off), year_tolerance=0).records) == 2
+
+
+def test_a_wrong_year_does_not_split_one_article() -> None:
+    result = deduplicate(records_frame([_work("a", doi=None), _work("b", doi=None,
+                                                                     year=2021)]))
+    assert result.log[["rule", "year_diff"]].values.tolist() == [["bibliographic", 3]]
 
 
 def test_title_threshold() -> None:
@@ -309,3 +315,15 @@ def test_empty_table() -> None:
     result = deduplicate(records_frame([]))
     assert result.records.empty and result.log.empty and result.pairs.empty
     assert result.sources.empty and result.uncertain.empty
+
+
+def test_a_record_without_a_year_does_not_bridge_two_versions_years_apart() -> None:
+    # a 2001 technical report and its 2005 book chapter; a third record has no year
+    rows = [_work("report", doi=None, year=2001, venue=None, volume=None, pages=None),
+            _work("chapter", doi=None, year=2005, venue=None, volume=None, pages=None),
+            _work("noyear", doi=None, year=None, venue=None, volume=None, pages=None)]
+    result = deduplicate(records_frame(rows))
+    works = result.sources.set_index("source_record_id")["kept_id"]
+    assert works["report"] != works["chapter"]
+    assert _pair(result, "report", "chapter")["rule"] == "years_differ"
+    assert result.stats["works"] == 2

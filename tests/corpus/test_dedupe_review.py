@@ -55,7 +55,7 @@ def test_round_trip_applies_the_decisions(tmp_path: Path, suffix: str) -> None:
     path = write_review_sheet(first, tmp_path / f"review{suffix}")
     pairs = set(map(tuple, first.uncertain[["record_id_1", "record_id_2"]].values))
     doi_pair = next(p for p in pairs if set(p) == {"pubmed1", "scopus1"})
-    preprint_pair = next(p for p in pairs if "biorxiv" in p)
+    preprint_pair = next(p for p in pairs if "biorxiv" in p and {"pubmed1", "scopus1"} & set(p))
     _fill(path, {doi_pair: "merge", preprint_pair: "Keep apart"})
     decisions = read_review_sheet(path)
     assert decisions["decision"].value_counts().to_dict() == {"merge": 1, "keep apart": 1,
@@ -189,3 +189,27 @@ def test_contradicting_decisions_are_refused() -> None:
                               "decision": ["merge", "merge", "keep apart"]})
     with pytest.raises(ToolkitError, match="both merge and keep apart"):
         deduplicate(records, decisions=decisions)
+
+
+def test_command_line_writes_and_applies_a_sheet(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from toolkit.cli import main
+
+    export = tmp_path / "export.ris"
+    record = ("TY  - JOUR\nTI  - Sleep and memory consolidation in older adults\n"
+              "AU  - Lee, Ann\nPY  - 2020\nDO  - {doi}\nER  - \n\n")
+    export.write_text(record.format(doi="10.1093/sleep/zsaa001")
+                      + record.format(doi="10.1093/sleep/zsaa002"))
+    sheet = tmp_path / "review.csv"
+    assert main(["load", str(export), "--review-sheet", str(sheet)]) == 0
+    out = capsys.readouterr().out
+    assert "1 uncertain pair(s) left for a person" in out and f"--decisions {sheet}" in out
+    filled = pd.read_csv(sheet, dtype=str, keep_default_na=False).assign(decision="merge")
+    filled.to_csv(sheet, index=False)
+    assert main(["load", str(export), "--decisions", str(sheet)]) == 0
+    out = capsys.readouterr().out
+    assert "0 uncertain pair(s)" in out and "review" in out
+    filled.assign(decision="perhaps").to_csv(sheet, index=False)
+    assert main(["load", str(export), "--decisions", str(sheet)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {sheet}: 1 problem(s)") and "Traceback" not in err

@@ -35,6 +35,8 @@ Agreement = Literal["agree", "differ", "missing", "related"]
 #: Titles below this similarity are "different"; between it and ``title_threshold`` they
 #: only partly agree.
 PARTIAL_TITLE = 80.0
+#: Abstracts (their first 200 folded characters) less alike than this are different texts.
+ABSTRACT_DIFFERS = 60.0
 #: Candidate pairs below this title similarity are dropped before the field comparison
 #: unless they share a DOI, an abstract start, or a first author with a title prefix.
 PREFILTER_TITLE = 70.0
@@ -289,9 +291,10 @@ def decide(ev: Evidence, *, strength: int, year_tolerance: int = 1
     4. A preprint and a published record are never merged automatically.
     5. The same DOI with agreeing titles merges (``doi``).
     6. Without a shared DOI, different first authors, a year gap above
-       ``year_tolerance``, a different volume or first page, or a journal that is not the
-       other's name or abbreviation (unless volume and pages agree) keep records apart;
-       uncertain when title and authors agree.
+       ``year_tolerance`` (unless title, authors, journal, volume and pages all agree:
+       ``bibliographic``), a different volume or first page, abstracts that start
+       differently, or a journal that is not the other's name or abbreviation (unless
+       volume and pages agree) keep records apart; uncertain when title and authors agree.
     7. Equal titles (``title_year``): a specific title merges when authors agree, or,
        without authors, when the year or volume and pages agree; a short title needs
        authors and journal, volume, pages or abstract; a generic title ("Editorial")
@@ -355,6 +358,9 @@ def decide(ev: Evidence, *, strength: int, year_tolerance: int = 1
                                                    "but the first authors differ")
         return "distinct", "authors_differ", "first authors differ"
     if not years_ok:
+        if titles_agree and authors_ok and ev.venue == "agree" and biblio == 2:
+            return "merge", "bibliographic", (f"years differ by {ev.year_diff}, but title, "
+                                              "authors, journal, volume and pages agree")
         if titles_agree and authors_ok:
             return "uncertain", "years_differ", f"years differ by {ev.year_diff}"
         return "distinct", "years_differ", f"years differ by {ev.year_diff}"
@@ -363,6 +369,11 @@ def decide(ev: Evidence, *, strength: int, year_tolerance: int = 1
             return "uncertain", "pages_differ", ("title and authors agree but volume or "
                                                  "pages differ")
         return "distinct", "pages_differ", "volume or pages differ"
+    if ev.abstract_score is not None and ev.abstract_score < ABSTRACT_DIFFERS:
+        if titles_agree and authors_ok:
+            return "uncertain", "abstract_differs", ("title and authors agree but the "
+                                                     "abstracts differ")
+        return "distinct", "abstract_differs", "abstracts differ"
     if ev.venue == "differ" and biblio < 2:
         if titles_agree and authors_ok:
             return "uncertain", "venue_differs", ("title and authors agree but the journals "

@@ -190,6 +190,9 @@ _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "xi
 _SERIES_WORDS = {"part", "phase", "volume", "vol", "chapter", "study", "trial", "type",
                  "stage", "section", "book", "series", "no", "number", "report"}
 _SERIES_ROMAN = {"i": 1, "v": 5, "x": 10}
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
 
 _ACRONYM = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]{1,5}s?(?![\w-])")
@@ -207,11 +210,17 @@ def title_numbers(tokens: list[str]) -> tuple[str, ...]:
     ('2', '2019')
     >>> title_numbers("trial phase i".split())
     ('1',)
+    >>> title_numbers("2nd workshop".split()), title_numbers("second workshop".split())
+    (('2',), ('2',))
     """
     found = []
     for pos, token in enumerate(tokens):
         if token.isdigit():
             found.append(str(int(token)))
+        elif token in _ORDINALS:
+            found.append(str(_ORDINALS[token]))
+        elif _ORDINAL.match(token):
+            found.append(str(int(_ORDINAL.match(token).group(1))))
         elif token in _ROMAN:
             found.append(str(_ROMAN[token]))
         elif token in _SERIES_ROMAN and pos and tokens[pos - 1] in _SERIES_WORDS:
@@ -323,7 +332,8 @@ def dois_related(a: str, b: str) -> bool:
 
 # --- authors --------------------------------------------------------------------------
 
-_INITIALS = re.compile(r"^(?:[A-Z]\.?){1,4}$|^(?:[A-Z]\.?-?)+$")
+#: Initials: "J", "JA", "JHM" (up to three capitals), or dotted "J.", "J.A.", "J.-P.".
+_INITIALS = re.compile(r"^(?:[A-Z]{1,3}|(?:[A-Z]\.-?){1,4}[A-Z]?\.?)$")
 _GROUP = re.compile(r"\b(?:group|consortium|committee|collaborat\w*|investigators|network|"
                     r"society|association|working party|task force)\b", re.IGNORECASE)
 _PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "le", "la",
@@ -451,6 +461,8 @@ def venues_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     True
     >>> venues_compatible(venue_tokens("Lancet"), venue_tokens("BMJ"))
     False
+    >>> venues_compatible(venue_tokens("Nature"), venue_tokens("Nature Medicine"))
+    False
     """
     if not a or not b:
         return False
@@ -471,10 +483,10 @@ def venues_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
             pos += 1
         else:
             pos += len(word)
-    # every word of the short form found in order; the full form must not have more
-    # substantial words left over than it matched (otherwise "Nature" ~ "Nature Medicine")
-    matched_all = pos >= len(full) or all(len(w) <= 2 for w in full[pos:])
-    return matched_all
+    # every word of the short form found in order; words left over at the end of the full
+    # form only pass for a long abbreviation, cut off as Web of Science's 29-character
+    # forms are ("J ADV MECH DES SYST"), never for "Nature" against "Nature Medicine"
+    return pos >= len(full) or all(len(w) <= 2 for w in full[pos:]) or len(short) >= 4
 
 
 def preprint_status(venue: tuple[str, ...], doi: str) -> int:

@@ -53,6 +53,25 @@ from toolkit.types import (
 
 __all__ = ["DedupResult", "deduplicate", "normalise_title", "compute_database_overlap"]
 
+#: Uncertain decisions that stop a chain of merges from joining the two records anyway
+#: (besides every "distinct" one): those where a field contradicts, not those where too
+#: little is known.
+_CONTRADICTIONS = frozenset({"years_differ", "pages_differ", "venue_differs",
+                             "abstract_differs", "authors_differ", "preprint",
+                             "title_differs", "doi_title_differs", "different_doi"})
+
+
+def _blocks_chains(row: list[Any]) -> bool:
+    """Whether a direct decision stops a chain of merges (see ``_CONTRADICTIONS``)."""
+    decision, rule, _reason, by, ev = row
+    if by != "rules" or decision == "merge":
+        return False
+    if decision == "distinct":
+        return True
+    if rule == "years_differ":  # two years apart is often print against online-first
+        return ev.year_diff is not None and ev.year_diff >= 3
+    return rule in _CONTRADICTIONS
+
 _FILLABLE = ("title", "authors", "year", "month", "venue", "publisher", "volume", "issue",
              "pages", "doi", "url", "abstract", "keywords", "note")
 
@@ -111,26 +130,31 @@ class DedupResult:
 
 
 class _Clusters:
-    """Union-find over record positions with two guards.
+    """Union-find over record positions with three guards.
 
-    Groups holding different DOIs are not joined (so a chain of title matches cannot link
-    two DOIs either), unless a person decided the link; groups a person kept apart are
-    never joined.
+    Groups holding different DOIs are not joined (so a chain of matches cannot link two
+    DOIs either), unless a person decided the link. Groups holding two records that the
+    rules compared directly and did not merge (distinct or uncertain) are not joined by a
+    rule either: a record without a year or DOI cannot bridge a 2001 report and its 2005
+    chapter. Groups a person kept apart are never joined.
     """
 
-    def __init__(self, dois: list[str], apart: list[tuple[int, int]]) -> None:
+    def __init__(self, dois: list[str], apart: list[tuple[int, int]],
+                 not_merged: list[tuple[int, int]]) -> None:
         n = len(dois)
         self.parent = list(range(n))
         self.size = [1] * n
         self.dois: dict[int, frozenset[str]] = {i: frozenset((d,)) for i, d in
                                                 enumerate(dois) if d}
         self.apart: dict[int, set[int]] = {}
-        self.members: dict[int, list[int]] = {}
-        for a, b in apart:
-            self.apart.setdefault(a, set()).add(b)
-            self.apart.setdefault(b, set()).add(a)
-        for i in self.apart:
-            self.members[i] = [i]
+        self.not_merged: dict[int, set[int]] = {}
+        for pairs, table in ((apart, self.apart), (not_merged, self.not_merged)):
+            for a, b in pairs:
+                table.setdefault(a, set()).add(b)
+                table.setdefault(b, set()).add(a)
+        #: per group root, its records that carry a constraint
+        self.members: dict[int, list[int]] = {i: [i] for i in self.apart.keys()
+                                              | self.not_merged.keys()}
         self.edge: dict[int, tuple[int, str, Evidence | None, str]] = {}
 
     def find(self, i: int) -> int:
@@ -141,16 +165,20 @@ class _Clusters:
             self.parent[i], i = root, self.parent[i]
         return root
 
-    def _kept_apart(self, ra: int, rb: int) -> bool:
-        if not self.apart:
+    def _blocked(self, ra: int, rb: int, table: dict[int, set[int]]) -> bool:
+        if not table:
             return False
         small, large = (ra, rb) if len(self.members.get(ra, ())) <= len(
             self.members.get(rb, ())) else (rb, ra)
-        large_members = set(self.members.get(large, ()))
-        return any(self.apart.get(m, set()) & large_members for m in self.members.get(small, ()))
+        return any(self.find(p) == large for m in self.members.get(small, ())
+                   for p in table.get(m, ()))
 
     def union(self, a: int, b: int, rule: str, ev: Evidence | None, by: str) -> str:
-        """Join the groups of ``a`` and ``b``: ``"joined"``, ``"same"``, ``"doi"``, ``"apart"``."""
+        """Join the groups of ``a`` and ``b``.
+
+        Returns ``"joined"``, ``"same"`` (already one group), or why not: ``"doi"``,
+        ``"apart"`` (a person's decision), ``"rules"`` (a direct comparison said no).
+        """
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return "same"
@@ -158,8 +186,10 @@ class _Clusters:
         if by != "review" and da and db and not da & db and not all(
                 dois_related(x, y) for x in da for y in db):
             return "doi"
-        if self._kept_apart(ra, rb):
+        if self._blocked(ra, rb, self.apart):
             return "apart"
+        if by != "review" and self._blocked(ra, rb, self.not_merged):
+            return "rules"
         if self.size[ra] < self.size[rb]:
             ra, rb = rb, ra
         self.parent[rb] = ra
@@ -167,8 +197,9 @@ class _Clusters:
         if da or db:
             self.dois[ra] = da | db
             self.dois.pop(rb, None)
-        if rb in self.members or ra in self.members:
-            self.members[ra] = self.members.get(ra, [ra]) + self.members.pop(rb, [rb])
+        moved = self.members.pop(rb, None)
+        if moved:
+            self.members.setdefault(ra, []).extend(moved)
         self.edge.setdefault(a, (b, rule, ev, by))
         self.edge.setdefault(b, (a, rule, ev, by))
         return "joined"
@@ -349,7 +380,9 @@ venue missing; volume missing; issue missing; pages missing'
                 "a person kept them apart"
             rows[(i, j)] = [decision, "review", reason, "review", ev]
 
-    clusters = _Clusters(prep.doi, [(min(a, b), max(a, b)) for a, b in review_apart])
+    not_merged = [pair for pair, row in rows.items() if _blocks_chains(row)]
+    clusters = _Clusters(prep.doi, [(min(a, b), max(a, b)) for a, b in review_apart],
+                         not_merged)
     merges = [(pair, row) for pair, row in rows.items() if row[0] == "merge"]
     merges.sort(key=lambda item: (RULE_RANK.get(item[1][1], 9),
                                   -(item[1][4].title_score or 0.0), item[0]))
@@ -364,6 +397,10 @@ venue missing; volume missing; issue missing; pages missing'
         elif outcome == "apart":
             row[0] = "uncertain"
             row[2] += "; not merged: it would join records a person kept apart"
+        elif outcome == "rules":
+            row[0] = "uncertain"
+            row[2] += ("; not merged: it would join records that do not match each other "
+                       "directly")
     if contradictions:
         raise ToolkitError("deduplicate: the review decisions both merge and keep apart the "
                            f"same works (through other merges): {contradictions[:5]}; change "

@@ -16,11 +16,10 @@ from toolkit.corpus._dedupe_fields import (
     prepare,
     preprint_status,
     start_page,
-    title_acronyms,
-    title_kind,
     venue_tokens,
     venues_compatible,
 )
+from toolkit.corpus._dedupe_text import title_acronyms, title_kind
 
 # --- normalisers ---------------------------------------------------------------------
 

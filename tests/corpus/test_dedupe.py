@@ -113,6 +113,26 @@ def test_chapters_sharing_a_book_doi_are_not_merged() -> None:
     assert (result.pairs["decision"] == "distinct").all()
 
 
+def test_two_introductions_sharing_a_book_doi_are_not_merged() -> None:
+    book = "10.1007/978-3-030-05318-5"
+    result = deduplicate(records_frame([
+        _work("i1", title="Introduction", doi=book, authors=("Hutter, Frank",), pages="1-5"),
+        _work("i2", title="Introduction", doi=book, authors=("Vanschoren, Joaquin",),
+              pages=None)]))
+    assert len(result.records) == 2
+    assert _pair(result, "i1", "i2")["rule"] == "doi_authors_differ"
+
+
+def test_near_spellings_of_a_first_author_need_the_same_initial() -> None:
+    rows = [_work("a", doi=None, authors=("Siegel, Sidney",), venue=None, volume=None,
+                  pages=None),
+            _work("b", doi=None, authors=("Sigel H",), venue=None, volume=None, pages=None),
+            _work("c", doi=None, authors=("Siegl, S.",), venue=None, volume=None, pages=None)]
+    result = deduplicate(records_frame(rows))
+    assert _pair(result, "a", "b")["first_author_match"] == "differ"
+    assert _pair(result, "a", "c")["first_author_match"] == "agree"
+
+
 def test_supplement_abstracts_sharing_a_doi_are_not_merged_even_by_one_team() -> None:
     doi = "10.1093/annonc/mdz239"
     rows = [_work("s1", title="Nivolumab in relapsed small-cell lung cancer: a phase II study",

@@ -26,7 +26,7 @@ def _records() -> pd.DataFrame:
         {**base, "record_id": "conf", "venue": "Annual Meeting of the Sleep Research Society",
          "volume": None, "pages": None, "doi": None,
          "abstract": "=cmd|' /C calc'!A0 sleep was recorded for two weeks",
-         "authors": ("@SUM(Lee), Ann", "Park, Min")},
+         "authors": ("@Lee, Ann", "Park, Min")},
         {**base, "record_id": "other", "title": "Diet and cognition in children",
          "authors": ("Kim, J.",)},
     ])
@@ -100,8 +100,8 @@ def test_cells_that_would_run_as_formulas_are_written_as_text(tmp_path: Path) ->
     result = deduplicate(_records())
     csv_path = write_review_sheet(result, tmp_path / "review.csv")
     text = csv_path.read_text()
-    assert "'=cmd|" in text and "'@SUM" in text
-    assert ",=cmd" not in text and ",@SUM" not in text and '"=cmd' not in text
+    assert "'=cmd|" in text and "'@Lee" in text
+    assert ",=cmd" not in text and ",@Lee" not in text and '"=cmd' not in text
     xlsx_path = write_review_sheet(result, tmp_path / "review.xlsx")
     sheet = load_workbook(xlsx_path)["pairs"]
     values = [cell.value for row in sheet.iter_rows() for cell in row]

@@ -14,7 +14,8 @@ __all__ = ["Clusters", "blocks_chains"]
 #: little is known.
 _CONTRADICTIONS = frozenset({"years_differ", "pages_differ", "venue_differs",
                              "abstract_differs", "authors_differ", "preprint",
-                             "title_differs", "doi_title_differs", "different_doi"})
+                             "title_differs", "doi_title_differs", "different_doi",
+                             "doi_authors_differ"})
 
 
 def blocks_chains(row: list[Any]) -> bool:

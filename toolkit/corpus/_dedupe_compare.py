@@ -231,18 +231,28 @@ def compare(prep: Prepared, i: int, j: int, score: float | None, *,
         else:
             title = "different"
     fa_i, fa_j = prep.first_author[i], prep.first_author[j]
+    ai, aj = prep.authors[i], prep.authors[j]
+    shared = len(ai & aj) if ai and aj else 0
+    overlap = shared / min(len(ai), len(aj)) if ai and aj else None
     if not fa_i or not fa_j:
         first: Agreement = "missing"
     else:
         alt_i, alt_j = prep.first_author_alt[i], prep.first_author_alt[j]
-        same = _same_family(fa_i, fa_j) or bool(alt_i) and _same_family(alt_i, fa_j) or \
-            bool(alt_j) and _same_family(fa_i, alt_j)
-        first = "agree" if same else "differ"
-    ai, aj = prep.authors[i], prep.authors[j]
-    overlap = len(ai & aj) / min(len(ai), len(aj)) if ai and aj else None
+        if fa_i == fa_j or alt_i and alt_i == fa_j or alt_j and fa_i == alt_j:
+            first = "agree"
+        elif (_same_family(fa_i, fa_j) or bool(alt_i) and _same_family(alt_i, fa_j)
+              or bool(alt_j) and _same_family(fa_i, alt_j)):
+            # a near spelling ("Springr") counts when the co-authors and the initials do
+            # not contradict it ("Siegel S" is not "Sigel H")
+            alone = min(len(ai), len(aj)) <= 1
+            gi, gj = prep.first_initial[i], prep.first_initial[j]
+            initials_ok = not gi or not gj or gi == gj
+            first = "agree" if initials_ok and (alone or (overlap or 0) >= 0.34) else "differ"
+        else:
+            first = "differ"
     if first == "missing":
         authors: Agreement = "missing"
-    elif first == "agree" or (overlap is not None and overlap >= 0.5):
+    elif first == "agree" or (shared >= 2 and overlap is not None and overlap >= 0.5):
         authors = "agree"
     else:
         authors = "differ"
@@ -289,16 +299,18 @@ def decide(ev: Evidence, *, strength: int, year_tolerance: int = 1
        a supplement share the book's or the supplement's DOI. Uncertain only when authors
        and pages or abstract agree too (a title in another language? a typo in an acronym?).
     4. A preprint and a published record are never merged automatically.
-    5. The same DOI with agreeing titles merges (``doi``).
+    5. The same DOI with agreeing titles merges (``doi``), unless the first authors differ
+       and so do the abstracts or pages, or the title is short or generic (uncertain: two
+       chapters called "Introduction" share their book's DOI).
     6. Without a shared DOI, different first authors, a year gap above
        ``year_tolerance`` (unless title, authors, journal, volume and pages all agree:
        ``bibliographic``), a different volume or first page, abstracts that start
        differently, or a journal that is not the other's name or abbreviation (unless
        volume and pages agree) keep records apart; uncertain when title and authors agree.
     7. Equal titles (``title_year``): a specific title merges when authors agree, or,
-       without authors, when the year or volume and pages agree; a short title needs
-       authors and journal, volume, pages or abstract; a generic title ("Editorial")
-       needs volume and pages or the abstract.
+       without authors, when the year and one of journal, volume, pages or abstract agree
+       (or volume and pages); a short title needs authors and journal, volume, pages or
+       abstract; a generic title ("Editorial") needs volume and pages or the abstract.
     8. Similar titles (at least the threshold; ``title_fuzzy``) merge when authors agree
        (for a short title, with journal, volume, pages or abstract too), or, without
        authors, when volume and pages or the abstract agree.
@@ -341,7 +353,13 @@ def decide(ev: Evidence, *, strength: int, year_tolerance: int = 1
         if authors_ok and (abstract_agrees or t == "acronyms" and more):
             return "uncertain", "title_differs", f"{why} but authors and more agree (a typo?)"
         return "distinct", "title_differs", why
+    abstract_differs = ev.abstract_score is not None and ev.abstract_score < ABSTRACT_DIFFERS
     if ev.doi == "agree":
+        if ev.authors == "differ" and (abstract_differs or ev.pages == "differ"
+                                       or strength < 2):
+            return "uncertain", "doi_authors_differ", ("same DOI and title, but the authors "
+                                                       "differ (and abstract, pages or a "
+                                                       "generic title)")
         if t == "exact" or (ev.authors != "differ" and (
                 t == "similar" or biblio == 2 or abstract_agrees)):
             return "merge", "doi", "same DOI and titles agree"
@@ -369,7 +387,7 @@ def decide(ev: Evidence, *, strength: int, year_tolerance: int = 1
             return "uncertain", "pages_differ", ("title and authors agree but volume or "
                                                  "pages differ")
         return "distinct", "pages_differ", "volume or pages differ"
-    if ev.abstract_score is not None and ev.abstract_score < ABSTRACT_DIFFERS:
+    if abstract_differs:
         if titles_agree and authors_ok:
             return "uncertain", "abstract_differs", ("title and authors agree but the "
                                                      "abstracts differ")
@@ -383,10 +401,11 @@ def decide(ev: Evidence, *, strength: int, year_tolerance: int = 1
         if strength == 2:
             if authors_ok:
                 return "merge", "title_year", "equal titles, authors agree"
-            if ev.year_diff == 0 or biblio == 2 or abstract_agrees:
-                return "merge", "title_year", ("equal specific titles; year, or volume and "
-                                               "pages, agree; no authors to compare")
-            return "uncertain", "title_only", "equal titles; no authors, years differ"
+            if ev.year_diff == 0 and more or biblio == 2 or abstract_agrees:
+                return "merge", "title_year", ("equal specific titles; year and journal, "
+                                               "volume, pages or abstract agree; no authors "
+                                               "to compare")
+            return "uncertain", "title_only", "equal titles; no authors, too little else"
         if strength == 1:
             if authors_ok and more:
                 return "merge", "title_year", ("equal short titles; authors and journal, "

@@ -40,6 +40,7 @@ __all__ = [
     "dois_related",
     "family_key",
     "other_name_end",
+    "first_initial",
     "venue_tokens",
     "venues_compatible",
     "is_preprint_venue",
@@ -158,6 +159,28 @@ def family_key(name: Any) -> str:
     words = [w for w in fold_text(family).split() if w not in _PARTICLES]
     key = "".join(words) if words else fold_text(family).replace(" ", "")
     return _TRANSLIT.sub(r"\1", key)
+
+
+def first_initial(name: Any) -> str:
+    """Return the first letter of the given names of one author string, or ``""``.
+
+    Examples
+    --------
+    >>> [first_initial(n) for n in ("Siegel, Sidney", "Sigel H", "J. A. Smith", "Smith")]
+    ['s', 'h', 'j', '']
+    """
+    if _missing(name):
+        return ""
+    text = " ".join(str(name).split())
+    if "," in text:
+        given = text.split(",", 1)[1]
+    else:
+        parts = text.split(" ")
+        if len(parts) < 2:
+            return ""
+        given = parts[-1] if _INITIALS.match(parts[-1]) else parts[0]
+    folded = fold_text(given)
+    return folded[:1]
 
 
 def other_name_end(name: Any) -> str:
@@ -354,6 +377,7 @@ class Prepared:
     doi: list[str]
     first_author: list[str]
     first_author_alt: list[str]
+    first_initial: list[str]
     authors: list[frozenset[str]]
     year: list[int | None]
     venue: list[tuple[str, ...]]
@@ -444,6 +468,8 @@ def prepare(frame: pd.DataFrame) -> Prepared:
         first_author=[a[0] if a else "" for a in authors],
         first_author_alt=[other_name_end(a[0]) if isinstance(a, (tuple, list)) and a else ""
                           for a in raw_authors],
+        first_initial=[first_initial(a[0]) if isinstance(a, (tuple, list)) and a else ""
+                       for a in raw_authors],
         authors=[frozenset(a) for a in authors],
         year=years,
         venue=venues,

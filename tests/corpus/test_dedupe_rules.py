@@ -231,3 +231,18 @@ def test_many_copies_of_one_record_become_one_work() -> None:
     result = deduplicate(frame)
     assert len(result.records) == 1 and len(result.log) == 399
     assert result.stats["candidate_pairs"] <= 6 * 10 * 400
+
+
+def test_a_whole_author_list_in_one_cell_is_split() -> None:
+    from toolkit.corpus._dedupe_fields import author_names
+
+    assert author_names(("By Mark Ginsburg , Suzanne Weisband",)) == ["Mark Ginsburg",
+                                                                      "Suzanne Weisband"]
+    assert author_names(("T. Mantere and J. T. Alander.",)) == ["T. Mantere", "J. T. Alander"]
+    assert author_names(("Ginsburg, M.",)) == ["Ginsburg, M."]
+    result = deduplicate(records_frame([
+        {"record_id": "a", "title": "A framework for virtual community business success",
+         "authors": ("Ginsburg, M.", "Weisband, S."), "year": 2004},
+        {"record_id": "b", "title": "A framework for virtual community business success",
+         "authors": ("By Mark Ginsburg , Suzanne Weisband",), "year": 2004}]))
+    assert len(result.records) == 1

@@ -41,6 +41,7 @@ __all__ = [
     "family_key",
     "other_name_end",
     "first_initial",
+    "author_names",
     "venue_tokens",
     "venues_compatible",
     "is_preprint_venue",
@@ -392,14 +393,43 @@ class Prepared:
 _MAX_AUTHORS = 30
 
 
-def _authors(value: Any) -> tuple[str, ...]:
+_BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
+_NAME_LIST = re.compile(r"\s*(?:,|;|\band\b|&)\s*")
+
+
+def author_names(value: Any) -> list[str]:
+    """Return the individual author names of a record's ``authors`` value.
+
+    A tuple is taken as it is, except that a single string holding a whole list (as some
+    CSV exports write it: ``"Jorge Biolchini, Paula Mian"``, ``"T. Mantere and J. Alander"``,
+    ``"By Mark Ginsburg , Suzanne Weisband"``) is split; ``"Smith, John"`` stays one name.
+
+    Examples
+    --------
+    >>> author_names(("Huaglory Tianfield, Ruwen Wang",))
+    ['Huaglory Tianfield', 'Ruwen Wang']
+    >>> author_names(("Tianfield, H.", "Wang, R.")), author_names("Lee, A; Kim, B")
+    (['Tianfield, H.', 'Wang, R.'], ['Lee, A', 'Kim, B'])
+    """
     if isinstance(value, str):
-        value = value.split(";")
-    elif not isinstance(value, (tuple, list)):
-        return ()
+        return [n.strip() for n in value.split(";") if n.strip()]
+    if not isinstance(value, (tuple, list)):
+        return []
+    names = [str(n) for n in value if not _missing(n)]
+    if len(names) == 1:
+        text = _BY.sub("", names[0])
+        parts = [p for p in _NAME_LIST.split(text) if p.strip()]
+        if len(parts) > 1 and (" and " in text or "&" in text or text.count(",") >= 2
+                               or all(len(p.split()) >= 2 for p in parts)):
+            return [p.strip(" .") for p in parts]
+        return [text]
+    return names
+
+
+def _authors(names: list[str]) -> tuple[str, ...]:
     keys = []
-    for name in value[:_MAX_AUTHORS]:
-        key = _family_key_cached(str(name))
+    for name in names[:_MAX_AUTHORS]:
+        key = _family_key_cached(name)
         if key and key not in ("anonymous", "anon", "unknown", "na"):
             keys.append(key)
     return tuple(keys)
@@ -452,8 +482,8 @@ def prepare(frame: pd.DataFrame) -> Prepared:
     forms = _each(raw_titles, _title_forms)
     titles = [form[0] for form in forms]
     tokens = [t.split() for t in titles]
-    raw_authors = column("authors")
-    authors = _each(raw_authors, _authors)
+    names = _each(column("authors"), author_names)
+    authors = [_authors(n) for n in names]
     venues = _each(column("venue"), lambda v: () if _missing(v) else venue_tokens(v))
     years = _each(column("year"), lambda y: None if _missing(y) else int(y))
     dois = _each(column("doi"), comparison_doi)
@@ -466,10 +496,8 @@ def prepare(frame: pd.DataFrame) -> Prepared:
         strength=[title_strength(tok, t) for tok, t in zip(tokens, titles, strict=True)],
         doi=dois,
         first_author=[a[0] if a else "" for a in authors],
-        first_author_alt=[other_name_end(a[0]) if isinstance(a, (tuple, list)) and a else ""
-                          for a in raw_authors],
-        first_initial=[first_initial(a[0]) if isinstance(a, (tuple, list)) and a else ""
-                       for a in raw_authors],
+        first_author_alt=[other_name_end(n[0]) if n else "" for n in names],
+        first_initial=[first_initial(n[0]) if n else "" for n in names],
         authors=[frozenset(a) for a in authors],
         year=years,
         venue=venues,

@@ -248,7 +248,7 @@ def _speed_case(case: str, scale: int) -> dict[str, object]:
     pool = load_pool(SHARED)
     if case == "scale":  # every pool work, copies enough for ``scale`` records
         records, truth = make_benchmark(pool, n_works=len(pool),
-                                        mean_copies=1.03 * scale / len(pool), random_state=0)
+                                        mean_copies=1.1 * scale / len(pool), random_state=0)
         records = records.iloc[:scale].reset_index(drop=True)
     elif case == "one_year":  # 20,000 records all of one year
         records, truth = make_benchmark(pool, n_works=9000, mean_copies=2.2, random_state=0)

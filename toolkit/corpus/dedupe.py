@@ -207,8 +207,11 @@ def deduplicate(
     Raises
     ------
     ToolkitError
-        When ``record_id`` is missing or not unique, columns are missing, or a decision
-        names records that are not in ``records``.
+        When ``record_id`` is missing or not unique, columns are missing, or the
+        decisions both merge and keep apart one pair of works.
+    DedupReviewError
+        When a decision names records that are not in ``records`` or is not ``merge`` /
+        ``keep apart`` (every such sheet row is listed).
 
     Examples
     --------

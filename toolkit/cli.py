@@ -70,10 +70,19 @@ def _cmd_load(args: argparse.Namespace) -> None:
         _print_table("Warnings", result.warnings_frame())
     elif result.warnings:
         print(f"\n{len(result.warnings)} warning(s); show them with --verbose")
+    if args.review_sheet or args.decisions:
+        args.dedupe = True
     if args.dedupe:
-        dedup = deduplicate(records)
+        dedup = deduplicate(records, decisions=args.decisions)
         records = dedup.records
         _print_table("De-duplication log", dedup.log[["kept_id", "removed_id", "rule", "score"]])
+        print(f"\n{len(dedup.uncertain)} uncertain pair(s) left for a person")
+        if args.review_sheet:
+            from toolkit.corpus import write_review_sheet
+
+            sheet = write_review_sheet(dedup, args.review_sheet, overwrite=args.force)
+            print(f"wrote them to {sheet}; fill the decision column, then load again with "
+                  f"--decisions {sheet}")
     _print_table("Summary", compute_corpus_summary(records))
     if args.out:
         out = Path(args.out)
@@ -198,9 +207,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="stop with an error when any block cannot be read")
     load.add_argument("--encoding", type=_encoding,
                       help="force a text encoding (default: detect)")
-    load.add_argument("--dedupe", action="store_true", help="merge duplicates (DOI, title)")
+    load.add_argument("--dedupe", action="store_true",
+                      help="merge duplicates (title, DOI, authors, year, journal, pages)")
+    load.add_argument("--review-sheet", metavar="PATH",
+                      help="write the uncertain duplicate pairs to this .csv or .xlsx")
+    load.add_argument("--decisions", metavar="PATH",
+                      help="apply a filled review sheet (merge / keep apart) before the rules")
     load.add_argument("--out", help="write the (de-duplicated) records to this .bib or .ris")
-    load.add_argument("--force", action="store_true", help="replace --out if it exists")
+    load.add_argument("--force", action="store_true",
+                      help="replace --out (and --review-sheet) if it exists")
     load.add_argument("-v", "--verbose", action="store_true", help="list every warning")
     load.set_defaults(func=_cmd_load)
 

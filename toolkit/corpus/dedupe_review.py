@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit._io import atomic_write_bytes, atomic_write_text
+from toolkit._spreadsheet import protect_cell, unprotect_cell
 from toolkit.errors import DedupReviewError
 
 __all__ = ["write_review_sheet", "read_review_sheet", "REVIEW_SHEET_COLUMNS", "DECISIONS"]
@@ -39,7 +40,6 @@ DECISIONS = {
     "no": "keep apart", "n": "keep apart", "keep separate": "keep apart",
 }
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _INSTRUCTIONS = [
     ("What this is", "Pairs of records that de-duplication could not decide on its own. "
                      "Each row shows both records side by side (_1 and _2)."),
@@ -55,18 +55,6 @@ _INSTRUCTIONS = [
 ]
 
 
-def _safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _unsafe(value: str) -> str:
-    if value.startswith("'") and value[1:2] and value[1:].startswith(_FORMULA_START):
-        return value[1:]
-    return value
-
-
 def _sheet_frame(uncertain: pd.DataFrame) -> pd.DataFrame:
     sheet = uncertain.copy()
     sheet.insert(0, "pair", range(1, len(sheet) + 1))
@@ -77,7 +65,7 @@ def _sheet_frame(uncertain: pd.DataFrame) -> pd.DataFrame:
     sheet = sheet[front + rest]
     for name in sheet.columns:
         if sheet[name].dtype == object or pd.api.types.is_string_dtype(sheet[name].dtype):
-            sheet[name] = sheet[name].map(_safe).astype(object)
+            sheet[name] = sheet[name].map(protect_cell).astype(object)
     return sheet
 
 
@@ -205,7 +193,7 @@ def read_review_sheet(path: str | Path) -> pd.DataFrame:
     for index, (one, two, raw, note) in enumerate(zip(
             sheet["record_id_1"], sheet["record_id_2"], sheet["decision"], notes, strict=True)):
         line = index + 2
-        one, two = _unsafe(one.strip()), _unsafe(two.strip())
+        one, two = unprotect_cell(one.strip()), unprotect_cell(two.strip())
         word = " ".join(raw.replace("_", " ").replace("-", " ").split()).casefold()
         if word and word not in DECISIONS:
             problems.append(f"row {line}: decision {raw.strip()!r} is not understood; write "
@@ -226,7 +214,7 @@ def read_review_sheet(path: str | Path) -> pd.DataFrame:
             continue
         seen[key] = (line, decision or seen.get(key, (0, ""))[1])
         rows.append({"record_id_1": one, "record_id_2": two, "decision": decision,
-                     "note": _unsafe(note.strip()), "sheet_row": line})
+                     "note": unprotect_cell(note.strip()), "sheet_row": line})
     if problems:
         raise DedupReviewError(path, problems)
     decisions = pd.DataFrame(rows, columns=["record_id_1", "record_id_2", "decision", "note",

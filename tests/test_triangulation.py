@@ -122,7 +122,7 @@ def test_bad_inputs_are_one_clear_message() -> None:
 
 
 def test_prisma_from_a_screening_table() -> None:
-    from toolkit.prisma import compute_prisma
+    from toolkit.report.prisma import compute_prisma
 
     blocks = pd.DataFrame({"source_file": ["a.ris", "b.csv"], "records": [6, 4]})
     log = pd.DataFrame({"kept_id": ["x"], "removed_id": ["y"]})

@@ -98,9 +98,10 @@ def _cmd_topics(args: argparse.Namespace) -> None:
 
 
 def _cmd_triangulate(args: argparse.Namespace) -> None:
-    from toolkit import export, triangulation
+    from toolkit import triangulation
     from toolkit.codebook import load_codebook
     from toolkit.coding import load_codings, segments_from_review
+    from toolkit.report import tables as export
     from toolkit.review import load_review
 
     review = load_review(args.corpus)

@@ -177,7 +177,7 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     matplotlib.use("Agg", force=False)
     from tqdm.auto import tqdm
 
-    from toolkit import agreement, export, prisma, triangulation
+    from toolkit import agreement, triangulation
     from toolkit.codebook import export_qdc, load_codebook
     from toolkit.coding import (
         RuleCoder,
@@ -188,7 +188,11 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
         validate_codings,
     )
     from toolkit.corpus import compute_corpus_summary, deduplicate
-    from toolkit.corpus.summary import compute_counts, plot_corpus_counts
+    from toolkit.corpus.summary import compute_counts
+    from toolkit.report import figures as plots
+    from toolkit.report import prisma
+    from toolkit.report import tables as export
+    from toolkit.report.figures import plot_corpus_counts
     from toolkit.review import compute_evidence_counts, load_review
     from toolkit.topics import (
         TopicModel,
@@ -294,18 +298,18 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     def fig(name: str, draw: Any, size: tuple[float, float]) -> None:
         _, ax = plt.subplots(figsize=size)
         draw(ax)
-        figures[name] = export.save_figure(ax, figures_dir / f"{name}.png")
+        figures[name] = plots.save_figure(ax, figures_dir / f"{name}.png")
 
-    fig("source_triangulation", lambda ax: export.plot_status(
+    fig("source_triangulation", lambda ax: plots.plot_status(
         source.wide, ax=ax, title="Works supporting each theme, by source group"), (8, 4.5))
-    fig("cross_case", lambda ax: export.plot_heatmap(
+    fig("cross_case", lambda ax: plots.plot_heatmap(
         cases.wide, ax=ax, title="Segments per theme and case"), (10, 4.5))
-    fig("coverage_rq", lambda ax: export.plot_heatmap(
+    fig("coverage_rq", lambda ax: plots.plot_heatmap(
         coverage_rq.wide, ax=ax, title="Segments per theme and guiding question"), (8, 4.5))
     fig("works_by_year", lambda ax: plot_corpus_counts(records, "year", ax=ax), (7, 3.5))
     fig("works_by_source_type", lambda ax: plot_corpus_counts(records, "source_type", ax=ax),
         (7, 5))
-    fig("topics_by_source_group", lambda ax: export.plot_heatmap(
+    fig("topics_by_source_group", lambda ax: plots.plot_heatmap(
         topics_by_group, ax=ax, title="Documents per topic and source group"), (7, 3.5))
     done()
 
@@ -327,7 +331,7 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
         "studies_included": "not reported; the reference list has "
                             f"{len(records)} entries"})
     export.export_table(flow, tables_dir, "prisma_flow")
-    fig("prisma_flow", lambda ax: prisma.plot_prisma(flow, ax=ax), (9, 7))
+    fig("prisma_flow", lambda ax: plots.plot_prisma(flow, ax=ax), (9, 7))
     done()
 
     stage("report")

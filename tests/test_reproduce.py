@@ -11,7 +11,7 @@ import pytest
 from toolkit.cli import main
 from toolkit.errors import ToolkitError
 from toolkit.paths import bundled_codings_dir, bundled_corpus_dir
-from toolkit.reproduce import reproduce
+from toolkit.review.pipeline import reproduce
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,7 @@ def _cmd_load(args: argparse.Namespace) -> None:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> None:
-    from toolkit.reproduce import reproduce
+    from toolkit.review.pipeline import reproduce
 
     result = reproduce(args.out, corpus=args.corpus, codebook_path=args.codebook,
                        codings_dir=args.codings, embedding=args.embedding, n_boot=args.n_boot,

@@ -264,9 +264,10 @@ def compute_source_triangulation(codings: pd.DataFrame, segments: pd.DataFrame,
     """Data-source triangulation: theme x the values of any record column.
 
     A segment supports a theme in a group when it is coded with the theme and cites (or
-    comes from) a work of that group. ``by`` is any column of ``records``: source group,
-    source type, ``database`` (``databases`` after de-duplication: a work found by several
-    databases counts for each), year, or a column the review adds. Works without a value
+    comes from) a work of that group; a segment linked to no work supports no group.
+    ``by`` is any column of ``records``: source group, source type, ``database``
+    (``databases`` after de-duplication: a work found by several databases counts for
+    each), year, or a column the review adds. Works without a value
     form the group :data:`UNKNOWN`, shown last, with a :class:`TriangulationWarning`; it
     never counts towards corroboration.
 
@@ -304,11 +305,8 @@ def compute_source_triangulation(codings: pd.DataFrame, segments: pd.DataFrame,
     _warn_unknown(records, values, by, {w for s in coded for w in works_of.get(s, ())})
 
     def of(segment: str) -> list[tuple[str, str]]:
-        """(work, group) pairs of a segment; a segment linked to no work is unknown."""
-        works = works_of.get(segment, ())
-        if not works:
-            return [("", UNKNOWN)]
-        return [(w, v) for w in works for v in values.get(w, (UNKNOWN,))]
+        """(work, group) pairs of a segment (none for a segment linked to no work)."""
+        return [(w, v) for w in works_of.get(segment, ()) for v in values.get(w, (UNKNOWN,))]
 
     present = {v for vs in values.values() for v in vs if v != UNKNOWN}
     if any(v == UNKNOWN for s in coded for _, v in of(s)):
@@ -319,7 +317,7 @@ def compute_source_triangulation(codings: pd.DataFrame, segments: pd.DataFrame,
         pairs = {s: of(s) for s in segs}
         for column in columns:
             support = sorted(s for s in segs if any(v == column for _, v in pairs[s]))
-            works = {w for s in support for w, v in pairs[s] if v == column and w}
+            works = {w for s in support for w, v in pairs[s] if v == column}
             cells[(theme, column)] = tuple(support)
             rows.append((theme, column, len(support), len(works)))
     tidy = pd.DataFrame(rows, columns=["row", "column", "segments", "works"])

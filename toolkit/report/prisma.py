@@ -26,7 +26,8 @@ PRISMA_BOXES = (
 def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame | None = None,
                    screening: pd.DataFrame | None = None, *,
                    derive_screened: bool = True,
-                   notes: dict[str, str] | None = None) -> pd.DataFrame:
+                   notes: dict[str, str] | None = None,
+                   search: pd.DataFrame | None = None) -> pd.DataFrame:
     """Fill the PRISMA 2020 boxes from what the data says; the rest stays ``<NA>``.
 
     Parameters
@@ -45,6 +46,11 @@ def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame |
         list rebuilt from a paper.
     notes : dict, optional
         Text per box id, e.g. why a count is unknown.
+    search : DataFrame, optional
+        The search log beside what was loaded
+        (:func:`toolkit.review.compute_search_table`: ``database, hits, records``): records
+        identified are then detailed per database, with the hits each database reported
+        where they differ from the records its export held.
 
     Returns
     -------
@@ -65,6 +71,15 @@ def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame |
         counts["records_identified"] = int(blocks["records"].sum())
         detail["records_identified"] = "; ".join(
             f"{r.source_file}: {r.records}" for r in blocks.itertuples(index=False))
+    if search is not None and len(search):
+        parts = []
+        for row in search.itertuples(index=False):
+            loaded = "?" if pd.isna(row.records) else int(row.records)
+            text = f"{row.database}: {loaded}"
+            if not pd.isna(row.hits) and (pd.isna(row.records) or int(row.hits) != loaded):
+                text += f" (the database reported {int(row.hits)} hits)"
+            parts.append(text)
+        detail["records_identified"] = "; ".join(parts)
     if dedup_log is not None:
         counts["duplicates_removed"] = len(dedup_log)
     if counts["records_identified"] is not pd.NA and counts["duplicates_removed"] is not pd.NA \

@@ -39,7 +39,8 @@ __all__ = [
 #: The group of works whose value of the triangulation column is missing.
 UNKNOWN = "unknown"
 #: Corroboration labels of :func:`compute_source_triangulation`, strongest first.
-STATUSES = ("corroborated", "partly corroborated", "single-group", "unsupported")
+STATUSES = ("corroborated", "partly corroborated", "single-group", "unknown group only",
+            "unsupported")
 
 
 class TriangulationError(ToolkitError, ValueError):
@@ -246,9 +247,9 @@ def _warn_unknown(records: pd.DataFrame, values: dict[str, tuple[str, ...]], by:
                       TriangulationWarning, stacklevel=3)
 
 
-def _status(n: int, min_groups: int) -> str:
+def _status(n: int, min_groups: int, unknown: int = 0) -> str:
     if n == 0:
-        return "unsupported"
+        return "unknown group only" if unknown else "unsupported"
     if n >= min_groups:
         return "corroborated"
     return "single-group" if n == 1 else "partly corroborated"
@@ -274,7 +275,8 @@ def compute_source_triangulation(codings: pd.DataFrame, segments: pd.DataFrame,
     A theme is **corroborated** when at least ``min_groups`` known groups support it with
     at least ``min_works`` distinct works each; **partly corroborated** when two or more
     do, but fewer than ``min_groups``; **single-group** when one does (and ``min_groups``
-    is more than one); **unsupported** when none does.
+    is more than one); **unknown group only** when only works without a value do;
+    **unsupported** when none does.
 
     Parameters
     ----------
@@ -326,7 +328,9 @@ def compute_source_triangulation(codings: pd.DataFrame, segments: pd.DataFrame,
     known = [c for c in columns if c != UNKNOWN]
     supporting = (wide[known] >= min_works).sum(axis=1)
     wide["groups_supporting"] = supporting
-    wide["status"] = [_status(int(n), min_groups) for n in supporting]
+    unknown = wide[UNKNOWN] if UNKNOWN in wide.columns else pd.Series(0, index=wide.index)
+    wide["status"] = [_status(int(n), min_groups, int(u))
+                      for n, u in zip(supporting, unknown, strict=True)]
     wide.index.name, wide.columns.name = "theme", by
     return TriangulationTable(f"source_triangulation_{by}", tidy, wide, cells, by=by)
 

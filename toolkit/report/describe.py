@@ -82,7 +82,8 @@ def describe_source_triangulation(wide: pd.DataFrame, by: str, min_groups: int,
     noun = by.replace("_", " ").removesuffix("s") if by != "databases" else "database"
     status = wide["status"]
     named = {s: [_label(t, labels) for t in status.index[status == s]]
-             for s in ("corroborated", "partly corroborated", "single-group", "unsupported")}
+             for s in ("corroborated", "partly corroborated", "single-group",
+                       "unknown group only", "unsupported")}
     parts = []
     if named["corroborated"]:
         n = len(named["corroborated"])
@@ -97,12 +98,16 @@ def describe_source_triangulation(wide: pd.DataFrame, by: str, min_groups: int,
         parts.append(f"{len(named['single-group'])} "
                      f"{'rests' if len(named['single-group']) == 1 else 'rest'} on a single "
                      f"{noun} ({join_words(named['single-group'])})")
+    if named["unknown group only"]:
+        n = len(named["unknown group only"])
+        parts.append(f"{n} {'rests' if n == 1 else 'rest'} only on works of no known {noun} "
+                     f"({join_words(named['unknown group only'])})")
     if named["unsupported"]:
         parts.append(f"{len(named['unsupported'])} "
                      f"{'has' if len(named['unsupported']) == 1 else 'have'} no support "
                      f"({join_words(named['unsupported'])})")
     text = f"Of {_plural(len(wide), 'theme')}, " + ", ".join(parts) + "."
-    supported = wide[status != "unsupported"]
+    supported = wide[~status.isin(["unsupported", "unknown group only"])]
     if len(groups) <= _FEW_GROUPS:
         for group in groups:
             absent = [_label(t, labels) for t in supported.index[supported[group] == 0]]

@@ -52,7 +52,7 @@ def escape(value: object) -> str:
 
 _NUMBER_LIKE = re.compile(r"^[-+]?\d[\d.,]*( \[[-+]?\d[\d.]*, [-+]?\d[\d.]*\])?$")
 #: Tables with more columns than this get vertical column names (numbers stay narrow).
-VERTICAL_AFTER = 8
+VERTICAL_AFTER = 10
 
 
 def _missing(value: Any) -> bool:
@@ -74,7 +74,7 @@ def _cell(value: Any, digits: int, labels: Mapping[str, str]) -> tuple[str, str]
     if isinstance(value, (tuple, list)):
         return "txt", escape(", ".join(str(v) for v in value))
     text = str(value)
-    if _NUMBER_LIKE.match(text):  # "0.812 [0.671, 0.923]", "?" stays text
+    if text == "?" or _NUMBER_LIKE.match(text):  # "0.812 [0.671, 0.923]", unknown "?"
         return "num", escape(text)
     return "txt", escape(labels.get(text, text))
 
@@ -106,7 +106,7 @@ def render_table(frame: pd.DataFrame, *, digits: int = 3,
     >>> html = render_table(frame, labels={"t1": "Costs & fees"}, index=False)
     >>> html.startswith('<div class="scroll">')
     True
-    >>> print(html[html.index("<tbody>"):].replace("</td>", "</td>\n"))
+    >>> print(html[html.index("<tbody>"):].replace("</td>", "</td>\\n"))
     <tbody><tr><td class="txt">Costs &amp; fees</td>
     <td class="num">0.500</td>
     <td class="num">–</td>

@@ -109,6 +109,8 @@ def validate_review_dict(data: Any) -> list[str]:
         if key not in _TOP:
             problems.append(f"unknown key {key!r}; known keys: {', '.join(REVIEW_KEYS)}")
             continue
+        if value is None:  # an empty value leaves the default
+            continue
         problem = _check(key, value, _TOP[key])
         if problem:
             problems.append(problem)

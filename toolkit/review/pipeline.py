@@ -625,8 +625,10 @@ def _figures(results: Results, figures_dir: Path) -> None:
                 named(t.wide), ax=ax, title="Segments per theme and guiding question"),
                 (8, 4.5))
     fig("works_by_year", lambda ax: plots.plot_corpus_counts(records, "year", ax=ax), (7, 3.5))
+    types = records["source_type"].nunique(dropna=False)
     fig("works_by_source_type", lambda ax: plots.plot_corpus_counts(records, "source_type",
-                                                                     ax=ax), (7, 5))
+                                                                     ax=ax),
+        (7, min(5, 0.3 * types + 1.5)))
     if results.topics_by_group is not None:
         fig("topics_by_source_group", lambda ax: plots.plot_heatmap(
             results.topics_by_group, ax=ax, title="Documents per topic and source group"),

@@ -96,7 +96,8 @@ class Review:
         given = self.protocol.get("questions") or {}
         items = sorted(given.items()) if isinstance(given, dict) else list(
             enumerate(given, start=1))
-        return pd.DataFrame([(int(k), str(v)) for k, v in items], columns=["rq", "question"])
+        return pd.DataFrame([(int(k), str(v)) for k, v in items if v is not None],
+                            columns=["rq", "question"])
 
     @property
     def cases(self) -> dict[str, list[str]]:

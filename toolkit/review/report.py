@@ -30,6 +30,10 @@ __all__ = ["render_report"]
 _STATUS_CLASS = {"corroborated": "ok", "unsupported": "warn"}
 
 
+def _works(n: int) -> str:
+    return f"{n} work has" if n == 1 else f"{n} works have"
+
+
 def _says(text: str) -> str:
     return f"<p class='says'>{escape(text)}</p>"
 
@@ -119,7 +123,7 @@ def _corpus(results: Results) -> list[str]:
     if len(results.skipped):
         rows = render_table(results.skipped.reset_index(drop=True), index=False)
         parts.append(render_details(
-            f"<b>{len(results.skipped)} works have no text to code</b> (not segmented)", rows))
+            f"<b>{_works(len(results.skipped))} no text to code</b> (not segmented)", rows))
     return parts
 
 
@@ -320,12 +324,15 @@ def _limitations(results: Results) -> list[str]:
     if "topics" in results.notes:
         items.append(results.notes["topics"])
     if len(results.skipped):
-        items.append(f"{len(results.skipped)} works have no text to code and are not "
-                     "represented in the coded tables.")
+        items.append(f"{_works(len(results.skipped))} no text to code and "
+                     f"{'is' if len(results.skipped) == 1 else 'are'} not represented in the "
+                     "coded tables: " + ", ".join(results.skipped["record_id"].astype(str)[:10])
+                     + ".")
     unknown = results.flow["count"].isna().sum() if results.flow is not None else 0
     if unknown:
         items.append(f"{unknown} PRISMA counts are not known from the data and stay unknown.")
-    items += results.warnings
+    items += [w for w in results.warnings
+              if not (len(results.skipped) and "gave no segment" in w)]
     if not items:
         return []
     return ["<h2>Limitations</h2><ul>" + "".join(f"<li>{escape(i)}</li>" for i in items)

@@ -84,8 +84,9 @@ def starter_codebook(records: pd.DataFrame, *, name: str) -> Codebook:
 
     The records' author keywords that at least two works share (and, when there are
     fewer than three, two-word phrases that recur in titles and abstracts) become codes, up
-    to :data:`STARTER_CODES`, each with the phrase as its pattern, so the rule coder can run at once. It is a starting
-    point to rewrite into the review's own codes, and says so in every definition.
+    to :data:`STARTER_CODES`, each with the phrase as its pattern, so the rule coder can
+    run at once. It is a starting point to rewrite into the review's own codes, and says
+    so in every definition.
 
     Examples
     --------

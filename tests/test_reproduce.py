@@ -63,7 +63,7 @@ def test_bad_path_codings_mismatch_and_empty_codings(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["reproduce", "--out", str(tmp_path / "a"), "--corpus",
                  str(tmp_path / "nowhere"), "--no-progress"]) == 2
-    assert "references.bib is missing" in capsys.readouterr().err
+    assert "no such folder" in capsys.readouterr().err
     # a codebook that does not match the codings
     book = tmp_path / "book.yaml"
     book.write_text("name: other\nversion: '1'\nround: 2\ncodes:\n- id: x\n  label: X\n")

@@ -12,14 +12,21 @@ from toolkit.review.citations import (
     find_citations,
     split_references,
 )
-from toolkit.review.config import REVIEW_FILE, ReviewConfigError, load_review_config
+from toolkit.review.config import (
+    REVIEW_FILE,
+    ReviewConfigError,
+    load_review_config,
+    save_review_config,
+)
 from toolkit.review.evidence import (
     EVIDENCE_COLUMNS,
     ReviewDataError,
     compute_evidence_counts,
     validate_review,
 )
+from toolkit.review.pipeline import reproduce
 from toolkit.review.project import Review, load_review
+from toolkit.review.scaffold import init_review
 from toolkit.review.sources import (
     compute_database_overlap,
     compute_search_table,
@@ -39,8 +46,11 @@ __all__ = [
     "compute_search_table",
     "compute_sources",
     "find_citations",
+    "init_review",
     "load_review",
     "load_review_config",
+    "reproduce",
+    "save_review_config",
     "split_references",
     "validate_review",
 ]

@@ -39,7 +39,8 @@ import yaml
 
 from toolkit.errors import ToolkitError
 
-__all__ = ["ReviewConfigError", "load_review_config", "validate_review_dict", "REVIEW_FILE",
+__all__ = ["ReviewConfigError", "load_review_config", "save_review_config",
+           "validate_review_dict", "REVIEW_FILE",
            "REVIEW_KEYS", "SEGMENT_SOURCES"]
 
 #: The file that makes a folder a review.
@@ -196,3 +197,24 @@ def load_review_config(folder: str | Path) -> dict[str, Any]:
     if problems:
         raise ReviewConfigError(path, problems)
     return data
+
+
+def save_review_config(folder: str | Path, data: dict[str, Any]) -> Path:
+    """Check ``data`` and write it as the folder's ``review.yaml``, atomically.
+
+    Keys keep their order; comments of a hand-written file are not kept (edit the file by
+    hand to keep them).
+
+    Raises
+    ------
+    ReviewConfigError
+        Listing every problem, before anything is written.
+    """
+    from toolkit._io import atomic_write_text
+
+    path = Path(folder) / REVIEW_FILE
+    problems = validate_review_dict(data)
+    if problems:
+        raise ReviewConfigError(path, problems)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=90)
+    return atomic_write_text(path, text)

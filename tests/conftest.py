@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib
@@ -43,3 +44,20 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
         os.environ.pop("SLR_CACHE_DIR", None)
     else:
         os.environ["SLR_CACHE_DIR"] = previous
+
+
+# Property-based tests (hypothesis): "ci" keeps each property to a few seconds; "campaign"
+# is the longer run before a release (bench/fuzz_codebook.py). Pick with
+# HYPOTHESIS_PROFILE=campaign or pytest --hypothesis-profile=campaign.
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+else:
+    settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("campaign", deadline=None,
+                              max_examples=int(os.environ.get("SLR_FUZZ_EXAMPLES", "20000")),
+                              suppress_health_check=[HealthCheck.too_slow,
+                                                     HealthCheck.data_too_large])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from toolkit._io import STAGE_MARKER
 from toolkit.cli import main
 from toolkit.errors import ToolkitError
 from toolkit.paths import bundled_codings_dir, bundled_corpus_dir
-from toolkit.review.pipeline import reproduce
+from toolkit.review.pipeline import check_reproduce_output, reproduce
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two runs; the second replaces a copy of the first (the replace path is exercised).
+
+    Beside the second target lie a staging folder of a killed run (marker present, no
+    live owner) and a look-alike folder that is not ours.
+    """
     base = tmp_path_factory.mktemp("reproduce")
     first = reproduce(base / "one", n_boot=50, progress=False).out
+    shutil.copytree(first, base / "two")
+    (base / "two" / "tables" / "topics.md").unlink()  # a file missing from it is fine
+    stale = base / ".two.partial-killed"
+    (stale / "build" / "tables").mkdir(parents=True)
+    (stale / STAGE_MARKER).write_text('{"pid": 999999999}')
+    lookalike = base / ".two.partial-notours"
+    lookalike.mkdir()
+    (lookalike / "keep.txt").write_text("someone else's")
     second = reproduce(base / "two", n_boot=50, progress=False).out
     return first, second
 
@@ -108,3 +123,72 @@ def test_other_subcommands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["topics", str(tmp_path / "evidence.csv"), "--text-column", "statement",
                  "--id-column", "segment_id", "--out", str(tmp_path / "model")]) == 0
     assert (tmp_path / "model" / "document_topics.csv").is_file()
+
+
+def test_the_replace_run_cleaned_only_its_own_leftovers(runs: tuple[Path, Path]) -> None:
+    base = runs[1].parent
+    assert sorted(p.name for p in base.iterdir()) == [".two.partial-notours", "one", "two"]
+    assert (base / ".two.partial-notours" / "keep.txt").is_file()
+
+
+def test_a_folder_with_any_manifest_json_is_not_wiped(tmp_path: Path) -> None:
+    webapp = tmp_path / "webapp"
+    webapp.mkdir()
+    (webapp / "manifest.json").write_text("{}")
+    (webapp / "precious.js").write_text("x")
+    with pytest.raises(ToolkitError, match="not written by slr reproduce"):
+        reproduce(webapp, progress=False)
+    assert (webapp / "precious.js").read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["webapp"]
+
+
+def test_a_symlink_out_is_refused_not_followed(runs: tuple[Path, Path], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    real = Path(shutil.copytree(runs[0], tmp_path / "real"))
+    before = sorted(p.relative_to(real) for p in real.rglob("*"))
+    (tmp_path / "link").symlink_to(real)
+    assert main(["reproduce", "--out", str(tmp_path / "link"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "symbolic link" in err
+    assert sorted(p.relative_to(real) for p in real.rglob("*")) == before
+    assert (tmp_path / "link").is_symlink()
+
+
+@pytest.mark.parametrize("change", ["added", "edited", "added-folder", "symlink"])
+def test_an_earlier_output_someone_added_to_or_edited_is_refused(
+        runs: tuple[Path, Path], tmp_path: Path, change: str) -> None:
+    out = Path(shutil.copytree(runs[0], tmp_path / "out"))
+    if change == "added":
+        (out / "tables" / "my_notes.txt").write_text("mine")
+        expected = r"files it did not write: tables/my_notes.txt"
+    elif change == "edited":
+        (out / "report.html").write_text("<p>my edits</p>")
+        expected = r"files changed since it wrote them: report.html"
+    elif change == "added-folder":
+        (out / "drafts").mkdir()
+        expected = r"files it did not write: drafts/"
+    else:
+        (out / "figures" / "link.png").symlink_to(out / "report.html")
+        expected = r"files it did not write: figures/link.png"
+    check = check_reproduce_output
+    with pytest.raises(ToolkitError, match=expected):
+        check(out)
+    with pytest.raises(ToolkitError, match=expected):
+        reproduce(out, progress=False)
+    check(Path(runs[0]))  # the untouched output passes
+
+
+def test_review_yaml_values_cannot_inject_script(tmp_path: Path) -> None:
+    corpus = Path(shutil.copytree(bundled_corpus_dir(), tmp_path / "corpus"))
+    # review.yaml names the codebook and codings as ../codebooks/...: copy them beside it
+    shutil.copytree(bundled_corpus_dir().parent / "codebooks", tmp_path / "codebooks")
+    review = corpus / "review.yaml"
+    text = review.read_text()
+    attack = "\"<script>alert('x')</script>\""
+    for key in ("year", "volume", "issue"):
+        text = re.sub(rf"(?m)^  {key}: .*$", f"  {key}: {attack}", text, count=1)
+    review.write_text(text)
+    out = reproduce(tmp_path / "out", corpus=corpus, n_boot=20, progress=False).out
+    report = (out / "report.html").read_text()
+    assert "<script" not in report.lower()
+    assert report.count("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;") == 3

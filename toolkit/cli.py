@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import codecs
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -28,6 +30,37 @@ def _print_table(title: str, frame: pd.DataFrame) -> None:
     print(frame.to_string(index=False) if len(frame) else "(none)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``error:`` line, like every other."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {self.prog}: {message}; see '{self.prog} --help'", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _count(minimum: int) -> object:
+    """Return an argparse type that accepts a whole number of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is too small; use {minimum} or more")
+        return value
+
+    parse.__name__ = f"whole number from {minimum}"
+    return parse
+
+
+def _encoding(text: str) -> str:
+    try:
+        return codecs.lookup(text).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r}; e.g. utf-8, utf-16, "
+                                         "cp1252, latin-1") from None
+
+
 def _cmd_load(args: argparse.Namespace) -> None:
     result = load_corpus(args.paths, strict=args.strict, encoding=args.encoding)
     records = result.records
@@ -38,10 +71,19 @@ def _cmd_load(args: argparse.Namespace) -> None:
         _print_table("Warnings", result.warnings_frame())
     elif result.warnings:
         print(f"\n{len(result.warnings)} warning(s); show them with --verbose")
+    if args.review_sheet or args.decisions:
+        args.dedupe = True
     if args.dedupe:
-        dedup = deduplicate(records)
+        dedup = deduplicate(records, decisions=args.decisions)
         records = dedup.records
         _print_table("De-duplication log", dedup.log[["kept_id", "removed_id", "rule", "score"]])
+        print(f"\n{len(dedup.uncertain)} uncertain pair(s) left for a person")
+        if args.review_sheet:
+            from toolkit.corpus import write_review_sheet
+
+            sheet = write_review_sheet(dedup, args.review_sheet, overwrite=args.force)
+            print(f"wrote them to {sheet}; fill the decision column, then load again with "
+                  f"--decisions {sheet}")
     _print_table("Summary", compute_corpus_summary(records))
     if args.out:
         out = Path(args.out)
@@ -55,7 +97,7 @@ def _cmd_load(args: argparse.Namespace) -> None:
 def _cmd_reproduce(args: argparse.Namespace) -> None:
     from toolkit.review.pipeline import reproduce
 
-    folder = args.folder or args.corpus
+    folder = _folder(args)
     out = args.out or (str(Path(folder) / "out") if folder else "out")
     result = reproduce(out, corpus=folder, codebook_path=args.codebook,
                        codings_dir=args.codings, embedding=args.embedding, n_boot=args.n_boot,
@@ -65,10 +107,26 @@ def _cmd_reproduce(args: argparse.Namespace) -> None:
     _print_table("Triangulation across source groups", result.status)
 
 
+def _folder(args: argparse.Namespace) -> str | None:
+    """Return the review folder, given as FOLDER or by its earlier name --corpus (not both)."""
+    if args.folder and args.corpus and Path(args.folder) != Path(args.corpus):
+        raise ToolkitError(f"two review folders given ({args.folder} and --corpus "
+                           f"{args.corpus}); give one")
+    return args.folder or args.corpus
+
+
 def _review(folder: str | None):  # noqa: ANN202 - toolkit.review.Review
+    """Load a review folder; say which blocks of its exports could not be read."""
     from toolkit.review import load_review
 
-    return load_review(folder)
+    review = load_review(folder)
+    if review.loaded is not None and review.loaded.failures:
+        failures = review.loaded.failures_frame()
+        print(f"note: {len(failures)} block(s) of the exports could not be read and are left "
+              "out (slr load EXPORTS shows them all):")
+        for f in failures.head(5).itertuples(index=False):
+            print(f"  {f.source_file} line {f.line}: {f.reason}")
+    return review
 
 
 def _segments(review: object) -> pd.DataFrame:
@@ -108,6 +166,7 @@ def _cmd_init(args: argparse.Namespace) -> None:
 
 def _cmd_segment(args: argparse.Namespace) -> None:
     from toolkit._io import atomic_write_text
+    from toolkit._spreadsheet import frame_to_csv
     from toolkit.coding import find_records_without_text
 
     review = _review(args.folder)
@@ -125,14 +184,19 @@ def _cmd_segment(args: argparse.Namespace) -> None:
         if frame[column].map(lambda v: isinstance(v, tuple)).any():
             frame[column] = frame[column].map(lambda v: "; ".join(v)
                                               if isinstance(v, tuple) else v)
-    atomic_write_text(out, frame.to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(out, frame_to_csv(frame))
     print(f"\nwrote {out}\nnext: slr code {review.folder}   (rules), or slr sheet "
           f"{review.folder} --coder NAME   (by hand)")
 
 
 def _cmd_sheet(args: argparse.Namespace) -> None:
     from toolkit.coding import read_coding_sheet, save_codings, write_coding_sheet
+    from toolkit.coding.store import codings_path
 
+    codings_path(".", coder=args.coder, round=1)  # a name that is safe as a file name
+    if args.coder == "rules":
+        raise ToolkitError("coder name 'rules': that is the rule coder's (slr code saves its "
+                           "codings under it); give the person's own name")
     review = _review(args.folder)
     book = review.codebook()
     segments = _segments(review)
@@ -206,6 +270,10 @@ def _cmd_agree(args: argparse.Namespace) -> None:
                            "slr code first")
     codings = load_codings(review.codings_dir)
     if args.coders:
+        unknown = sorted(set(args.coders) - set(codings["coder"]))
+        if unknown:
+            raise ToolkitError(f"{review.codings_dir}: no codings of {unknown}; the coders "
+                               f"there are {sorted(codings['coder'].unique())}")
         codings = codings[codings["coder"].isin(args.coders)]
     if codings["coder"].nunique() < 2:
         raise ToolkitError(f"{review.codings_dir}: agreement needs two or more coders (the "
@@ -230,11 +298,20 @@ def _cmd_topics(args: argparse.Namespace) -> None:
         frame = _read_table(args.target)
         segments = segments_from_frame(frame, args.text_column, id_column=args.id_column)
     model = TopicModel(embedding=args.embedding, min_topic_size=args.min_topic_size,
-                       stop_words=stop_words).fit(segments)
+                       stop_words=stop_words)
+    try:
+        model.fit(segments)
+    except ValueError as err:
+        if isinstance(err, ToolkitError):
+            raise
+        # e.g. TruncatedSVD on texts that share (almost) no words
+        raise ToolkitError(f"{args.target}: no topics can be fitted on these texts "
+                           f"({str(err)[:160]}); they are too few or too alike: add texts "
+                           "or try another --embedding") from None
     _print_table("Topics", compute_topic_table(model))
     if args.out:
         save_topic_model(model, args.out, overwrite=args.force)
-        model.document_topics_.to_csv(Path(args.out) / "document_topics.csv", index=False)
+        _write_frame(model.document_topics_, Path(args.out) / "document_topics.csv", True)
         print(f"\nsaved the model and document_topics.csv in {args.out}")
 
 
@@ -244,7 +321,7 @@ def _cmd_triangulate(args: argparse.Namespace) -> None:
     from toolkit.coding import load_codings
     from toolkit.report.tables import export_table
 
-    review = _review(args.folder or args.corpus)
+    review = _review(_folder(args))
     book = load_codebook(args.codebook) if args.codebook else review.codebook()
     folder = Path(args.codings) if args.codings else review.codings_dir
     if not folder.is_dir() or not any(folder.glob("round*/*.csv")):
@@ -280,19 +357,16 @@ def _cmd_triangulate(args: argparse.Namespace) -> None:
 
 
 def _read_table(path: str) -> pd.DataFrame:
-    source = Path(path)
-    if not source.is_file():
-        raise ToolkitError(f"{source}: no such file")
-    if source.suffix.lower() == ".xlsx":
-        return pd.read_excel(source)
-    sep = "\t" if source.suffix.lower() in (".tsv", ".tab") else ","
-    return pd.read_csv(source, sep=sep)
+    from toolkit._spreadsheet import read_table
+
+    return read_table(path)
 
 
 def _write_frame(frame: pd.DataFrame, path: Path, force: bool) -> None:
     from toolkit._io import atomic_write_text
+    from toolkit._spreadsheet import frame_to_csv
 
-    atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"), overwrite=force)
+    atomic_write_text(path, frame_to_csv(frame), overwrite=force)
 
 
 def _add_table_arguments(parser: argparse.ArgumentParser, *, out: str) -> None:
@@ -311,7 +385,7 @@ _FOLDER = "the review folder (one with a review.yaml; default: the bundled revie
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``slr`` argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="slr",
         description="Systematic literature review toolkit: load reference exports, make a "
                     "review folder, segment, code, measure agreement, fit topics, "
@@ -329,10 +403,17 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("paths", nargs="+", help="files or folders to load")
     load.add_argument("--strict", action="store_true",
                       help="stop with an error when any block cannot be read")
-    load.add_argument("--encoding", help="force a text encoding (default: detect)")
-    load.add_argument("--dedupe", action="store_true", help="merge duplicates (DOI, title)")
+    load.add_argument("--encoding", type=_encoding,
+                      help="force a text encoding (default: detect)")
+    load.add_argument("--dedupe", action="store_true",
+                      help="merge duplicates (title, DOI, authors, year, journal, pages)")
+    load.add_argument("--review-sheet", metavar="PATH",
+                      help="write the uncertain duplicate pairs to this .csv or .xlsx")
+    load.add_argument("--decisions", metavar="PATH",
+                      help="apply a filled review sheet (merge / keep apart) before the rules")
     load.add_argument("--out", help="write the (de-duplicated) records to this .bib or .ris")
-    load.add_argument("--force", action="store_true", help="replace --out if it exists")
+    load.add_argument("--force", action="store_true",
+                      help="replace --out (and --review-sheet) if it exists")
     load.add_argument("-v", "--verbose", action="store_true", help="list every warning")
     load.set_defaults(func=_cmd_load)
 
@@ -365,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("folder", nargs="?", help=_FOLDER)
     sheet.add_argument("--coder", required=True, help="the coder's name (letters, digits, . _ -)")
     sheet.add_argument("--read", metavar="SHEET", help="read this filled sheet back")
-    sheet.add_argument("--round", type=int, help="coding round (default: the codebook's)")
+    sheet.add_argument("--round", type=_count(1), help="coding round (default: the codebook's)")
     sheet.add_argument("--out", help="where to write the sheet (.xlsx or .csv; default: "
                                      "FOLDER/sheets/CODER.xlsx)")
     sheet.add_argument("--force", action="store_true",
@@ -381,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_table_arguments(code, out="write the codings to this CSV instead")
     code.add_argument("--codebook", help="codebook YAML (default: the review's)")
     code.add_argument("--human", help="folder of saved human codings to compare with")
-    code.add_argument("--processes", type=int, default=1, help="worker processes")
+    code.add_argument("--processes", type=_count(1), default=1, help="worker processes")
     code.set_defaults(func=_cmd_code)
 
     agree = sub.add_parser(
@@ -392,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
     agree.add_argument("folder", nargs="?", help=_FOLDER)
     agree.add_argument("--coders", nargs="*", help="use only these coders")
     agree.add_argument("--level", choices=["theme", "code"], default="theme")
-    agree.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates")
+    agree.add_argument("--n-boot", type=_count(1), default=1000, help="bootstrap replicates")
     agree.set_defaults(func=_cmd_agree)
 
     top = sub.add_parser(
@@ -403,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_table_arguments(top, out="folder to save the model in")
     top.add_argument("--embedding", default="tfidf", help="tfidf, minilm-static, minilm or a "
                                                           "local model folder")
-    top.add_argument("--min-topic-size", type=int, help="smallest topic")
+    top.add_argument("--min-topic-size", type=_count(2), help="smallest topic")
     top.add_argument("--stop-words", nargs="*", default=None,
                      help="extra words to ignore (default: the review's topics.stop_words)")
     top.set_defaults(func=_cmd_topics)
@@ -420,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     tri.add_argument("--coders", nargs="*", help="use only these coders")
     tri.add_argument("--by", nargs="+", help="record column(s) to split on (default: "
                                              "review.yaml's triangulation.by)")
-    tri.add_argument("--min-groups", type=int, help="groups needed to corroborate")
+    tri.add_argument("--min-groups", type=_count(1), help="groups needed to corroborate")
     tri.add_argument("--out", help="folder for the table in every format")
     tri.set_defaults(func=_cmd_triangulate)
 
@@ -440,18 +521,57 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--codings", help="folder of saved codings (round<N>/<coder>.csv)")
     rep.add_argument("--embedding", help="topic-model backend: tfidf (default), "
                                          "minilm-static, minilm")
-    rep.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates")
+    rep.add_argument("--n-boot", type=_count(1), default=1000, help="bootstrap replicates")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     rep.set_defaults(func=_cmd_reproduce)
     return parser
 
 
+def _show_note(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+               file: object = None, line: str | None = None) -> None:
+    """Show a warning as one ``note:`` line on stdout (``warnings.showwarning``'s signature)."""
+    print(f"note: {' '.join(str(message).split())}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``slr``; return the process exit code (2 on a toolkit error)."""
+    """Run ``slr``; return the process exit code.
+
+    Every failure is one message on stderr that starts with ``error:`` (a toolkit error may
+    list its problems below it) and a non-zero exit: 2 for bad input or a refused write,
+    130 when interrupted, 3 for an unexpected exception, which is a bug to report. Set
+    ``SLR_DEBUG=1`` to see the traceback instead.
+    """
+    from toolkit._log import quiet_logger
+
     args = build_parser().parse_args(argv)
+    debug = os.environ.get("SLR_DEBUG", "") not in ("", "0")
     try:
-        args.func(args)
+        # a warning is a note on stdout; stderr is for the one error line (the loader's log
+        # line repeats its warning, so it is held back)
+        with warnings.catch_warnings(), quiet_logger("toolkit"):
+            warnings.showwarning = _show_note
+            args.func(args)
     except ToolkitError as exc:
+        if debug:
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing half-written was left in place", file=sys.stderr)
+        return 130
+    except OSError as exc:  # the system refused something no lower layer expected
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}; check the path, its permissions and "
+              "the free disk space", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
+        if debug:
+            raise
+        text = " ".join(str(exc).split())[:300]
+        print(f"error: unexpected {type(exc).__name__}: {text}; this is a bug in slr-toolkit, "
+              "please report it with the command you ran (run again with SLR_DEBUG=1 to see "
+              "the traceback)", file=sys.stderr)
+        return 3
     return 0

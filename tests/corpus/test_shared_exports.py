@@ -59,7 +59,7 @@ def test_kitchenham_csv_in_cp1252_deduplicates(shared_data: Path) -> None:
     assert len(result.records) == 1704 and result.failures == ()
     dedup = deduplicate(result.records)
     assert len(dedup.records) + len(dedup.log) == 1704
-    assert set(dedup.log["rule"]) <= {"doi", "title_year", "title_fuzzy"}
+    assert set(dedup.log["rule"]) <= {"doi", "title_year", "title_fuzzy", "bibliographic"}
 
 
 def test_wos_plain_text_export_with_ris_suffix(shared_data: Path) -> None:

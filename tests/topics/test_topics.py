@@ -68,6 +68,20 @@ def test_too_small_corpus_is_a_clear_message() -> None:
     TopicModel().fit(TINY)  # 30 documents: no crash
 
 
+def test_identical_texts_and_a_one_word_vocabulary_are_clear_messages() -> None:
+    with pytest.raises(TopicModelError, match="only 1 different text"):
+        TopicModel(use_cache=False).fit(["Fees rose again."] * 30)
+    with pytest.raises(TopicModelError, match="only 1 different word"):  # the rest: stop words
+        TopicModel(use_cache=False).fit([f"fees {'the ' * (i % 12)}" for i in range(24)])
+
+
+def test_keywords_have_no_padding() -> None:
+    # BERTopic pads topics with fewer words than top_n_words with "".
+    model = TopicModel(use_cache=False, min_topic_size=5, top_n_words=30).fit(TINY)
+    assert model.topic_info_["keywords"].map(all).all()
+    assert model.topic_info_["keywords"].map(len).max() < 30
+
+
 def test_not_fitted_and_bad_backend() -> None:
     with pytest.raises(NotFittedError):
         TopicModel().transform(["x"])

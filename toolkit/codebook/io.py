@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from toolkit._io import atomic_write_text
+from toolkit._yaml import YamlError, decode_text, dump_yaml, load_yaml, show
 from toolkit.codebook.model import Code, Codebook, Lineage, Patterns
+from toolkit.codebook.patterns import check_regex
 from toolkit.errors import CodebookError
 
 __all__ = ["load_codebook", "save_codebook", "codebook_from_dict", "codebook_to_dict",
@@ -28,7 +28,10 @@ PATTERN_KEYS = ("phrases", "lemmas", "globs", "regex")
 LINEAGE_KEYS = ("renamed_from", "merged_from", "split_from")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_GLOB = re.compile(r"^[\w'-]*\*?[\w'-]*\*?[\w'-]*$")
+_GLOB_CHARS = re.compile(r"[\w'-]+")
+#: Deepest hierarchy accepted (levels below a theme); real codebooks have a handful.
+MAX_CODE_DEPTH = 100
+_MAX_SUGGESTIONS = 20  # "did you mean" hints are computed for this many unknown parents
 
 
 def _suggest(key: str, valid: Sequence[str]) -> str:
@@ -71,10 +74,16 @@ def validate_codebook_dict(data: Any, where: str = "<codebook>") -> list[str]:
     round_ = data.get("round")
     if "round" in data and (not isinstance(round_, int) or isinstance(round_, bool)
                             or round_ < 1):
-        problems.append(f"round is {round_!r}; it must be a whole number from 1")
+        problems.append(f"round is {show(round_)}; it must be a whole number from 1")
         round_ = None
     if "authors" in data and not _str_list(data["authors"]) and data["authors"] != []:
         problems.append("authors must be a list of names")
+    for key in ("name", "version"):
+        if key in data and (not isinstance(data[key], (str, int, float))
+                            or isinstance(data[key], bool) or not str(data[key]).strip()):
+            problems.append(f"{key} is {show(data[key])}; it must be a short text")
+    if "description" in data and not isinstance(data["description"], str):
+        problems.append("description must be text")
     codes = data.get("codes")
     if "codes" in data and (not isinstance(codes, list) or not codes):
         problems.append("codes must be a non-empty list of code mappings")
@@ -88,7 +97,7 @@ def validate_codebook_dict(data: Any, where: str = "<codebook>") -> list[str]:
             problems.append(f"codes[{i}]: must be a mapping with at least id and label")
             continue
         code_id = code.get("id")
-        at = f"codes[{i}] (id {code_id!r})" if code_id is not None else f"codes[{i}]"
+        at = f"codes[{i}] (id {show(code_id)})" if code_id is not None else f"codes[{i}]"
         for key in code:
             if key not in CODE_KEYS:
                 problems.append(f"{at}: unknown key {key!r}; {_suggest(str(key), CODE_KEYS)}")
@@ -99,7 +108,13 @@ def validate_codebook_dict(data: Any, where: str = "<codebook>") -> list[str]:
             problems.append(f"{at}: duplicate id; already used by codes[{ids[code_id]}]")
         else:
             ids[code_id] = i
-            parents[code_id] = code.get("parent")
+            parent = code.get("parent")
+            if parent is None or isinstance(parent, str):
+                parents[code_id] = parent
+            else:
+                parents[code_id] = None
+                problems.append(f"{at}: parent is {show(parent)}; it must be one code id "
+                                "(text), or left out for a theme")
         if not isinstance(code.get("label"), str) or not code.get("label", "").strip():
             problems.append(f"{at}: needs a label (a short human-readable name)")
         for key in ("definition", "include", "exclude"):
@@ -109,10 +124,11 @@ def validate_codebook_dict(data: Any, where: str = "<codebook>") -> list[str]:
             problems.append(f"{at}: examples must be a list of texts")
         color = code.get("color")
         if color is not None and (not isinstance(color, str) or not _COLOR.match(color)):
-            problems.append(f"{at}: color {color!r} is not '#RRGGBB' (six hex digits)")
+            problems.append(f"{at}: color {show(color)} is not '#RRGGBB' (six hex digits)")
         introduced = code.get("introduced_in", 1)
         if not isinstance(introduced, int) or isinstance(introduced, bool) or introduced < 1:
-            problems.append(f"{at}: introduced_in {introduced!r} must be a round number from 1")
+            problems.append(f"{at}: introduced_in {show(introduced)} must be a round number "
+                            "from 1")
         elif isinstance(round_, int) and introduced > round_:
             problems.append(f"{at}: introduced_in {introduced} is after this codebook's round "
                             f"{round_}")
@@ -120,27 +136,69 @@ def validate_codebook_dict(data: Any, where: str = "<codebook>") -> list[str]:
             problems.append(f"{at}: codable must be true or false")
         problems.extend(_check_lineage(at, code.get("lineage")))
         problems.extend(_check_patterns(at, code.get("patterns")))
-    for code_id, parent in parents.items():
-        at = f"codes[{ids[code_id]}] (id {code_id!r})"
-        if parent is None:
-            continue
-        if parent not in ids:
-            close = difflib.get_close_matches(str(parent), list(ids), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            problems.append(f"{at}: parent {parent!r} is not a code in this codebook; {hint}"
-                            "leave parent out for a theme")
-    for code_id in parents:
-        chain, current = [code_id], parents.get(code_id)
-        while current is not None and current in parents:
-            if current in chain:
-                if current == code_id:
-                    cycle = " -> ".join([*chain, current])
-                    problems.append(f"codes[{ids[code_id]}] (id {code_id!r}): parent cycle "
-                                    f"{cycle}; a code cannot be its own ancestor")
-                break
-            chain.append(current)
-            current = parents.get(current)
+    problems.extend(_check_hierarchy(ids, parents))
     return problems
+
+
+def _check_hierarchy(ids: dict[str, int], parents: dict[str, str | None]) -> list[str]:
+    """Unknown parents, parent cycles and over-deep chains, in one pass over the codes.
+
+    Each code is visited once (cycles are reported once each, not once per member), so a
+    codebook of thousands of codes validates in linear time.
+    """
+    problems: list[str] = []
+    suggestions = 0
+    for code_id, parent in parents.items():
+        if parent is not None and parent not in ids:
+            hint = ""
+            if suggestions < _MAX_SUGGESTIONS:
+                suggestions += 1
+                close = difflib.get_close_matches(parent, list(ids), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(f"codes[{ids[code_id]}] (id {code_id!r}): parent {show(parent)} is "
+                            f"not a code in this codebook; {hint}leave parent out for a theme")
+    depth: dict[str, int | None] = {}  # levels below the theme; None: on or under a cycle
+    for start in parents:
+        path: list[str] = []
+        place: dict[str, int] = {}
+        current: str | None = start
+        while current is not None and current in parents and current not in depth \
+                and current not in place:
+            place[current] = len(path)
+            path.append(current)
+            current = parents[current]
+        below: int | None
+        if current is not None and current in place:  # walked into a cycle
+            cycle = path[place[current]:]
+            first = min(cycle, key=ids.__getitem__)
+            turn = cycle.index(first)
+            members = cycle[turn:] + cycle[:turn]
+            problems.append(f"codes[{ids[first]}] (id {first!r}): parent cycle "
+                            f"{_chain([*members, first])}; a code cannot be its own ancestor")
+            for member in cycle:
+                depth[member] = None
+            path, below = path[:place[current]], None
+        elif current is not None and current in depth:
+            below = depth[current]
+        else:  # reached a theme (no parent) or an unknown parent (reported above)
+            below = -1
+        for code_id in reversed(path):
+            below = None if below is None else below + 1
+            depth[code_id] = below
+    known = [(d, code_id) for code_id, d in depth.items() if d is not None]
+    deepest = max(known, key=lambda item: (item[0], -ids[item[1]])) if known else None
+    if deepest is not None and deepest[0] > MAX_CODE_DEPTH:
+        level, code_id = deepest
+        problems.append(f"codes[{ids[code_id]}] (id {code_id!r}): {level} levels below its "
+                        f"theme; at most {MAX_CODE_DEPTH} are allowed (flatten the hierarchy)")
+    return problems
+
+
+def _chain(ids: list[str], limit: int = 12) -> str:
+    if len(ids) <= limit:
+        return " -> ".join(ids)
+    return (" -> ".join(ids[:6]) + f" -> ... ({len(ids) - 9} more) -> "
+            + " -> ".join(ids[-3:]))
 
 
 def _check_lineage(at: str, lineage: Any) -> list[str]:
@@ -177,16 +235,20 @@ def _check_patterns(at: str, patterns: Any) -> list[str]:
             continue
         for value in values:
             if kind == "regex":
-                try:
-                    re.compile(value)
-                except re.error as err:
-                    problems.append(f"{at}: bad regex {value!r}: {err}; escape special "
-                                    "characters with a backslash or use a phrase instead")
-            elif kind == "globs" and (" " in value.strip() or "*" not in value
-                                      or not _GLOB.match(value)):
-                problems.append(f"{at}: bad glob {value!r}; a glob is one word with '*' for "
-                                "any letters, e.g. 'credential*'")
+                problem = check_regex(value)
+                if problem:
+                    problems.append(f"{at}: bad regex {show(value)}: {problem}")
+            elif kind == "globs" and not _is_glob(value):
+                problems.append(f"{at}: bad glob {show(value)}; a glob is one word with one or "
+                                "two '*' for any letters, e.g. 'credential*'")
     return problems
+
+
+def _is_glob(value: str) -> bool:
+    """One word of letters, digits, ``'`` and ``-`` with one or two ``*`` (linear check)."""
+    stars = value.count("*")
+    rest = value.replace("*", "")
+    return 1 <= stars <= 2 and (not rest or _GLOB_CHARS.fullmatch(rest) is not None)
 
 
 def _tuple(value: Any) -> tuple[str, ...]:
@@ -240,8 +302,10 @@ def load_codebook(path: str | Path) -> Codebook:
     Raises
     ------
     CodebookError
-        With every problem, each naming the code and what is valid; also for a missing
-        file or YAML syntax errors.
+        With every problem, each naming the code and what is valid; also for a missing or
+        unreadable file, text that is not UTF-8 (UTF-16/32 need a byte-order mark), YAML
+        syntax errors, and YAML that nests too deep or whose aliases expand too far
+        (see :mod:`toolkit._yaml`).
 
     Examples
     --------
@@ -250,14 +314,16 @@ def load_codebook(path: str | Path) -> Codebook:
     Codebook(name='Micro-credentials review', version='2.0', round=2, codes=..., themes=...)
     """
     path = Path(path)
+    if path.is_dir():
+        raise CodebookError(path, ["is a folder; give the codebook's .yaml file"])
     if not path.is_file():
         raise CodebookError(path, ["no such file; check the path"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CodebookError(path, [f"not valid YAML{where}: {getattr(err, 'problem', err)}"]) \
+        data = load_yaml(decode_text(path.read_bytes()))
+    except YamlError as err:
+        raise CodebookError(path, [str(err)]) from None
+    except OSError as err:
+        raise CodebookError(path, [f"cannot be read ({err.strerror}); check its permissions"]) \
             from None
     return codebook_from_dict(data, str(path))
 
@@ -317,6 +383,6 @@ def save_codebook(codebook: Codebook, path: str | Path, *, overwrite: bool = Fal
     -------
     Path
     """
-    text = yaml.safe_dump(codebook_to_dict(codebook), sort_keys=False, allow_unicode=True,
-                          width=96, default_flow_style=False)
+    text = dump_yaml(codebook_to_dict(codebook), sort_keys=False, allow_unicode=True,
+                     width=96, default_flow_style=False)
     return atomic_write_text(path, text, overwrite=overwrite)

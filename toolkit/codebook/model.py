@@ -35,7 +35,10 @@ class Patterns:
     globs : tuple of str
         One-word wildcards, ``*`` for any letters (``"credential*"``, ``"*skilling"``).
     regex : tuple of str
-        Python regular expressions over the text, case-insensitive (last resort).
+        Regular expressions over the text, case-insensitive (last resort). They run on
+        RE2, in time linear in the text: Python's syntax without look-around and
+        back-references, and ``\\w``/``\\b`` are ASCII (see
+        :mod:`toolkit.codebook.patterns`).
     """
 
     phrases: tuple[str, ...] = ()
@@ -154,6 +157,10 @@ class Codebook:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {c.id: c for c in self.codes})
+        children: dict[str | None, list[Code]] = {}
+        for code in self.codes:
+            children.setdefault(code.parent, []).append(code)
+        object.__setattr__(self, "_children", {k: tuple(v) for k, v in children.items()})
 
     def __contains__(self, code_id: object) -> bool:
         return code_id in self._index  # type: ignore[attr-defined]
@@ -177,8 +184,8 @@ class Codebook:
         return tuple(c.id for c in self.codes)
 
     def children(self, code_id: str | None) -> tuple[Code, ...]:
-        """Direct children of ``code_id`` (``None``: the themes)."""
-        return tuple(c for c in self.codes if c.parent == code_id)
+        """Direct children of ``code_id`` (``None``: the themes), in file order."""
+        return self._children.get(code_id, ())  # type: ignore[attr-defined,no-any-return]
 
     def themes(self) -> tuple[Code, ...]:
         """Top-level codes."""
@@ -187,9 +194,11 @@ class Codebook:
     def ancestors(self, code_id: str) -> tuple[str, ...]:
         """Ids from the parent up to the theme (nearest first)."""
         chain: list[str] = []
+        seen: set[str] = set()
         parent = self[code_id].parent
-        while parent is not None and parent not in chain:
+        while parent is not None and parent not in seen:
             chain.append(parent)
+            seen.add(parent)
             parent = self[parent].parent if parent in self else None
         return tuple(chain)
 
@@ -201,29 +210,43 @@ class Codebook:
     def descendants(self, code_id: str) -> tuple[str, ...]:
         """All codes below ``code_id``, depth first in file order."""
         out: list[str] = []
-        for child in self.children(code_id):
+        seen = {code_id}
+        stack = list(reversed(self.children(code_id)))
+        while stack:  # iterative: deep hierarchies never exhaust the recursion limit
+            child = stack.pop()
+            if child.id in seen:
+                continue
+            seen.add(child.id)
             out.append(child.id)
-            out.extend(self.descendants(child.id))
+            stack.extend(reversed(self.children(child.id)))
         return tuple(out)
 
     def to_frame(self) -> pd.DataFrame:
         """Return the codebook as a table, one row per code (:data:`CODEBOOK_FRAME_COLUMNS`)."""
         rows = []
-        for code in self.walk():
-            rows.append((code.id, code.label, code.parent, self.theme_of(code.id),
-                         len(self.ancestors(code.id)), code.definition, code.include,
-                         code.exclude, "; ".join(code.examples), code.color,
+        for code, depth, theme in self._walk_with_depth():
+            rows.append((code.id, code.label, code.parent, theme, depth, code.definition,
+                         code.include, code.exclude, "; ".join(code.examples), code.color,
                          code.introduced_in, code.lineage.describe(), len(code.patterns)))
         return pd.DataFrame(rows, columns=list(CODEBOOK_FRAME_COLUMNS))
 
     def walk(self) -> Iterator[Code]:
         """Codes depth first: each theme followed by its descendants."""
+        for code, _, _ in self._walk_with_depth():
+            yield code
+
+    def _walk_with_depth(self) -> Iterator[tuple[Code, int, str]]:
+        """``(code, depth, theme id)`` depth first, each code once (linear time)."""
         seen: set[str] = set()
         for theme in self.themes():
-            for code_id in (theme.id, *self.descendants(theme.id)):
-                if code_id not in seen:
-                    seen.add(code_id)
-                    yield self[code_id]
+            stack = [(theme, 0)]
+            while stack:
+                code, depth = stack.pop()
+                if code.id in seen:
+                    continue
+                seen.add(code.id)
+                yield code, depth, theme.id
+                stack.extend((child, depth + 1) for child in reversed(self.children(code.id)))
 
     def __repr__(self) -> str:
         return (f"Codebook(name={self.name!r}, version={self.version!r}, round={self.round}, "
@@ -234,8 +257,7 @@ class Codebook:
                 f"{html.escape(self.version)} &middot; round {self.round} &middot; "
                 f"{len(self.codes)} codes in {len(self.themes())} themes</p>")
         rows = []
-        for code in self.walk():
-            depth = len(self.ancestors(code.id))
+        for code, depth, _ in self._walk_with_depth():
             swatch = (f'<span style="display:inline-block;width:0.8em;height:0.8em;'
                       f'background:{html.escape(code.color)};margin-right:0.3em"></span>'
                       if code.color else "")

@@ -22,11 +22,11 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
 from defusedxml import ElementTree as SafeET
 
 from toolkit._io import atomic_write_bytes
-from toolkit.codebook.io import codebook_from_dict, codebook_to_dict
+from toolkit._yaml import YamlError, dump_yaml, load_yaml, show
+from toolkit.codebook.io import MAX_CODE_DEPTH, codebook_from_dict, codebook_to_dict
 from toolkit.codebook.model import Codebook
 from toolkit.errors import CodebookError
 
@@ -62,13 +62,41 @@ def _description(code_dict: dict[str, Any]) -> str:
     definition = code_dict.get("definition", "")
     rest = {k: v for k, v in code_dict.items() if k not in ("label", "parent", "definition",
                                                            "color", "codable")}
-    block = yaml.safe_dump(rest, sort_keys=False, allow_unicode=True, width=96).strip()
+    block = dump_yaml(rest, sort_keys=False, allow_unicode=True, width=96).strip()
     return f"{definition}\n\n{MARKER}\n{block}" if definition else f"{MARKER}\n{block}"
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _check_xml_text(codebook: Codebook) -> None:
+    problems = []
+    for i, code in enumerate(codebook_to_dict(codebook)["codes"]):
+        for key, value in code.items():
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(t, str) and _NOT_XML.search(t) for t in texts):
+                problems.append(f"codes[{i}] (id {code['id']!r}): {key} holds a control "
+                                "character XML cannot carry; remove it before exporting")
+    for key in ("name", "version", "description", "authors"):
+        value = getattr(codebook, key)
+        texts = value if isinstance(value, tuple) else [value]
+        if any(_NOT_XML.search(t) for t in texts):
+            problems.append(f"{key} holds a control character XML cannot carry; remove it")
+    if problems:
+        raise CodebookError(f"codebook {codebook.name[:60]!r}", problems)
+
+
 def format_qdc(codebook: Codebook, *, origin: str | None = None) -> bytes:
-    """Return the codebook as QDA-XML 1.0 bytes (UTF-8, no BOM)."""
+    """Return the codebook as QDA-XML 1.0 bytes (UTF-8, no BOM).
+
+    Raises
+    ------
+    CodebookError
+        When a text holds a control character, which XML 1.0 cannot carry.
+    """
     from toolkit import __version__
+
+    _check_xml_text(codebook)
 
     ET.register_namespace("", CODEBOOK_NS)
     ET.register_namespace("xsi", "http://www.w3.org/2001/XMLSchema-instance")
@@ -100,7 +128,7 @@ def format_qdc(codebook: Codebook, *, origin: str | None = None) -> bytes:
         "guid": str(uuid.uuid5(GUID_NAMESPACE, "codebook:" + codebook.name)).upper(),
         "name": META_SET})
     ET.SubElement(meta_set, f"{ns}Description").text = (
-        f"{MARKER}\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip())
+        f"{MARKER}\n" + dump_yaml(meta, sort_keys=False, allow_unicode=True).strip())
     for round_ in sorted({c.introduced_in for c in codebook.codes}):
         round_set = ET.SubElement(sets_el, f"{ns}Set", {
             "guid": str(uuid.uuid5(GUID_NAMESPACE, f"round:{round_}")).upper(),
@@ -195,10 +223,13 @@ def _slug(text: str) -> str:
     return slug or "code"
 
 
-def _parse_description(text: str) -> tuple[str, dict[str, Any]]:
+def _parse_description(text: str, where: str) -> tuple[str, dict[str, Any]]:
     if MARKER in text:
         definition, _, block = text.partition(MARKER)
-        extra = yaml.safe_load(block) or {}
+        try:
+            extra = load_yaml(block) or {}
+        except YamlError as err:
+            raise CodebookError(where, [f"the block after {MARKER!r}: {err}"]) from None
         return definition.strip(), extra if isinstance(extra, dict) else {}
     return text.strip(), {}
 
@@ -214,13 +245,16 @@ def _codes_from_root(root: Any, ns: str, where: str) -> tuple[list[dict[str, Any
     codes: list[dict[str, Any]] = []
     used: set[str] = set()
 
-    def visit(el: Any, parent: str | None, prefix: str) -> None:
+    def visit(el: Any, parent: str | None, where_in: str) -> str:
         desc_el = el.find(f"{ns}Description")
-        definition, extra = _parse_description(desc_el.text or "" if desc_el is not None else "")
+        definition, extra = _parse_description(
+            desc_el.text or "" if desc_el is not None else "", f"{where}: {where_in}")
         code_id = extra.pop("id", None)
+        if code_id is not None and not isinstance(code_id, str):
+            raise CodebookError(where, [f"{where_in}: id is {show(code_id)}; it must be text"])
         if not code_id:
-            base = f"{prefix}.{_slug(el.get('name', ''))}" if prefix else _slug(
-                el.get("name", ""))
+            name = _slug(el.get("name", ""))
+            base = f"{parent}.{name}" if parent else name
             code_id, n = base, 2
             while code_id in used:
                 code_id, n = f"{base}_{n}", n + 1
@@ -237,17 +271,27 @@ def _codes_from_root(root: Any, ns: str, where: str) -> tuple[list[dict[str, Any
             item["codable"] = False
         item.update(extra)
         codes.append(item)
-        for child in el.findall(f"{ns}Code"):
-            visit(child, code_id, code_id)
+        return code_id
 
-    for el in container.findall(f"{ns}Code"):
-        visit(el, None, "")
+    # Depth first in document order, without recursion (a file may nest thousands deep).
+    stack: list[tuple[Any, str | None, int]] = [
+        (el, None, 0) for el in reversed(container.findall(f"{ns}Code"))]
+    while stack:
+        el, parent, depth = stack.pop()
+        where_in = f"Code {show(el.get('name'))}"
+        if depth > MAX_CODE_DEPTH:
+            raise CodebookError(where, [f"{where_in}: codes nested more than {MAX_CODE_DEPTH} "
+                                        "levels deep; flatten the hierarchy"])
+        code_id = visit(el, parent, where_in)
+        stack.extend((child, code_id, depth + 1)
+                     for child in reversed(el.findall(f"{ns}Code")))
     meta: dict[str, Any] = {}
     sets = root.find(f"{ns}Sets")
     for set_el in sets.findall(f"{ns}Set") if sets is not None else []:
         if set_el.get("name") == META_SET:
             desc = set_el.find(f"{ns}Description")
-            meta = _parse_description(desc.text or "" if desc is not None else "")[1]
+            meta = _parse_description(desc.text or "" if desc is not None else "",
+                                      f"{where}: Set {META_SET!r}")[1]
     return codes, meta
 
 
@@ -258,11 +302,16 @@ def _namespace(root: Any) -> str:
 
 def _build(codes: list[dict[str, Any]], meta: dict[str, Any], where: str,
            default_name: str) -> Codebook:
+    if not codes:
+        raise CodebookError(where, ["no codes; a REFI-QDA codebook needs at least one Code"])
     for code in codes:  # fill what other tools leave out, keep what they say
         code.setdefault("introduced_in", 1)
-    data = {"name": meta.get("name", default_name), "version": str(meta.get("version",
-                                                                            "imported")),
-            "round": int(meta.get("round", max(c["introduced_in"] for c in codes))),
+    rounds = [c["introduced_in"] for c in codes
+              if isinstance(c["introduced_in"], int) and not isinstance(c["introduced_in"], bool)]
+    version = meta.get("version", "imported")
+    data = {"name": meta.get("name", default_name),
+            "version": str(version) if isinstance(version, (str, int, float)) else version,
+            "round": meta.get("round", max(rounds, default=1)),
             "codes": codes}
     for key in ("authors", "description"):
         if key in meta:
@@ -281,17 +330,32 @@ def read_qdc(path: str | Path) -> Codebook:
     CodebookError
         For files that are not codebooks, or whose codes do not make a valid codebook.
     """
-    path = Path(path)
+    path = _existing_file(path, ".qdc")
     try:
-        root = SafeET.fromstring(path.read_bytes())
+        data = path.read_bytes()
+    except OSError as err:
+        raise CodebookError(path, [f"cannot be read ({err.strerror}); check its permissions"]) \
+            from None
+    try:
+        root = SafeET.fromstring(data)
     except Exception as err:  # noqa: BLE001 - defusedxml and expat raise several types
-        raise CodebookError(path, [f"cannot parse XML: {err}"]) from None
+        raise CodebookError(path, [f"cannot parse XML: {show(str(err))[1:-1]}; is this a "
+                                   "REFI-QDA .qdc file?"]) from None
     namespace = _namespace(root)
     if namespace not in (CODEBOOK_NS, *_OLD_NAMESPACES):
         raise CodebookError(path, [f"namespace {namespace!r} is not a REFI-QDA codebook "
                                    f"namespace; expected {CODEBOOK_NS}"])
     codes, meta = _codes_from_root(root, f"{{{namespace}}}", str(path))
     return _build(codes, meta, str(path), path.stem)
+
+
+def _existing_file(path: str | Path, kind: str) -> Path:
+    path = Path(path)
+    if path.is_dir():
+        raise CodebookError(path, [f"is a folder; give the {kind} file"])
+    if not path.is_file():
+        raise CodebookError(path, ["no such file; check the path"])
+    return path
 
 
 def _safe_member(name: str) -> bool:
@@ -311,11 +375,14 @@ def read_qdpx_codes(path: str | Path) -> Codebook:
     CodebookError
         For unsafe archives, archives without a ``.qde`` project, or projects without codes.
     """
-    path = Path(path)
+    path = _existing_file(path, ".qdpx")
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
         raise CodebookError(path, ["not a zip archive; a .qdpx is a zip with a .qde inside"]) \
+            from None
+    except OSError as err:
+        raise CodebookError(path, [f"cannot be read ({err.strerror}); check its permissions"]) \
             from None
     with archive:
         unsafe = [n for n in archive.namelist() if not _safe_member(n)]
@@ -330,7 +397,14 @@ def read_qdpx_codes(path: str | Path) -> Codebook:
         if info.file_size > _MAX_QDE_BYTES:
             raise CodebookError(path, [f"{qde[0]} is {info.file_size} bytes; refusing to read "
                                        "more than 200 MB"])
-        data = archive.read(qde[0])
+        try:
+            data = archive.read(qde[0])
+        except RuntimeError as err:  # encrypted member: zipfile wants a password
+            raise CodebookError(path, [f"{qde[0]} is encrypted ({err}); export the project "
+                                       "again without a password"]) from None
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as err:
+            raise CodebookError(path, [f"{qde[0]} cannot be unpacked ({show(str(err))[1:-1]}); "
+                                       "the archive is damaged: export it again"]) from None
     try:
         root = SafeET.fromstring(data)
     except Exception as err:  # noqa: BLE001

@@ -8,7 +8,7 @@ case-sensitive: "Reviews" has no entry, "reviews" does), so matching needs no pe
 lemmatiser and stays in compiled code. Globs (``credential*``) match whole tokens: after each
 batch is tokenized, the word forms new to the vocabulary are tested against the globs once,
 and those that fit join the PhraseMatcher, so globs too are matched in compiled code. Regex
-patterns run last, over the text, as written.
+patterns run last, over the text, on RE2 (linear time; see :mod:`toolkit.codebook.patterns`).
 """
 
 from __future__ import annotations
@@ -55,6 +55,15 @@ def lemma_forms(word: str) -> tuple[str, ...]:
     """
     word = word.lower()
     return tuple(sorted({word} | _inverse_lemma_table().get(word, frozenset())))
+
+
+def _compile_regex(code_id: str, pattern: str) -> Any:
+    from toolkit.codebook.patterns import check_regex, compile_regex
+
+    problem = check_regex(pattern)
+    if problem:
+        raise CodingError(f"code {code_id!r}: regex {pattern[:80]!r}: {problem}")
+    return compile_regex(pattern)
 
 
 def _glob_regex(glob: str) -> str:
@@ -107,7 +116,7 @@ class RuleCoder:
         self.matcher_ = PhraseMatcher(self.nlp_.vocab, attr="LOWER")
         self._keys: dict[int, tuple[str, str]] = {}
         self._globs: list[tuple[str, re.Pattern[str]]] = []
-        self._regexes: list[tuple[str, str, re.Pattern[str]]] = []
+        self._regexes: list[tuple[str, str, Any]] = []
         rows = []
         for code in self.codebook.codes:
             for kind, pattern in code.patterns.items():
@@ -129,8 +138,8 @@ class RuleCoder:
                     self._keys[self.nlp_.vocab.strings[key]] = (code.id, label)
                     self._globs.append((key, re.compile(_glob_regex(pattern))))
                     rows.append((code.id, kind, pattern, 1))
-                else:
-                    self._regexes.append((code.id, label, re.compile(pattern, re.IGNORECASE)))
+                else:  # RE2: linear time whatever the pattern (see codebook.patterns)
+                    self._regexes.append((code.id, label, _compile_regex(code.id, pattern)))
                     rows.append((code.id, kind, pattern, 1))
         self._glob_forms: set[str] = set()
         self._strings_seen = 0

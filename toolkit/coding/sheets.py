@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from toolkit._io import atomic_write_bytes, atomic_write_text
+from toolkit._io import OutputExistsError, atomic_write_bytes, atomic_write_text
+from toolkit._spreadsheet import frame_to_csv, frames_to_xlsx, read_table
 from toolkit.codebook.model import Codebook
 from toolkit.coding.store import make_codings
 from toolkit.errors import CodingError
@@ -24,7 +26,9 @@ def write_coding_sheet(segments: pd.DataFrame, codebook: Codebook, path: str | P
 
     ``.xlsx`` files get a second sheet, ``codebook``, listing every codable code with its
     definition, inclusion and exclusion criteria; ``.csv`` files get the codebook as
-    ``<name>.codebook.csv`` beside them.
+    ``<name>.codebook.csv`` beside them. Segment texts come from reference exports, so
+    cells a spreadsheet would run as formulas are neutralised (stored as text in XLSX,
+    prefixed with ``'`` in CSV, which :func:`read_coding_sheet` removes again).
 
     Raises
     ------
@@ -39,21 +43,16 @@ def write_coding_sheet(segments: pd.DataFrame, codebook: Codebook, path: str | P
     codes = codes[codes["code_id"].isin(codable)][["code_id", "label", "theme", "definition",
                                                     "include", "exclude"]]
     if path.suffix.lower() == ".csv":
-        atomic_write_text(path.with_suffix(".codebook.csv"),
-                          codes.to_csv(index=False, lineterminator="\n"), overwrite=overwrite)
-        return atomic_write_text(path, sheet.to_csv(index=False, lineterminator="\n"),
-                                 overwrite=overwrite)
+        side = path.with_suffix(".codebook.csv")
+        for target in (path, side):  # refuse before writing either, never half a sheet
+            if not overwrite and os.path.lexists(target):
+                raise OutputExistsError(target)
+        atomic_write_text(side, frame_to_csv(codes), overwrite=overwrite)
+        return atomic_write_text(path, frame_to_csv(sheet), overwrite=overwrite)
     if path.suffix.lower() == ".xlsx":
-        import io
-
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            sheet.to_excel(writer, sheet_name="coding", index=False)
-            codes.to_excel(writer, sheet_name="codebook", index=False)
-            ws = writer.sheets["coding"]
-            ws.column_dimensions["B"].width = 90
-            ws.column_dimensions["C"].width = 40
-        return atomic_write_bytes(path, buffer.getvalue(), overwrite=overwrite)
+        data = frames_to_xlsx([("coding", sheet, False), ("codebook", codes, False)],
+                              widths={"coding": {"B": 90, "C": 40}})
+        return atomic_write_bytes(path, data, overwrite=overwrite)
     raise CodingError(f"{path}: a coding sheet is .csv or .xlsx")
 
 
@@ -70,15 +69,14 @@ def read_coding_sheet(path: str | Path, codebook: Codebook, segments: pd.DataFra
     ------
     CodingError
         Listing every row (spreadsheet row number, header = 1) whose segment is unknown or
-        whose codes are not codable codes of the codebook, with what is valid.
+        whose codes are not codable codes of the codebook, with what is valid; also for a
+        sheet that cannot be read at all (empty, not UTF-8, not really .xlsx...).
     """
     path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        sheet = pd.read_excel(path, sheet_name="coding", dtype=str, keep_default_na=False)
-    elif path.suffix.lower() == ".csv":
-        sheet = pd.read_csv(path, dtype=str, keep_default_na=False)
-    else:
+    if path.suffix.lower() not in (".csv", ".xlsx"):
         raise CodingError(f"{path}: a coding sheet is .csv or .xlsx")
+    extra = {"sheet_name": "coding"} if path.suffix.lower() == ".xlsx" else {}
+    sheet = read_table(path, error=CodingError, dtype=str, keep_default_na=False, **extra)
     missing = [c for c in ("segment_id", "codes") if c not in sheet.columns]
     if missing:
         raise CodingError(f"{path}: missing column(s) {missing}; keep the sheet's header row")

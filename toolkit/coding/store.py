@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit._io import atomic_write_text
+from toolkit._spreadsheet import frame_to_csv, read_table
 from toolkit.codebook.model import Codebook
 from toolkit.errors import CodingError
 
@@ -24,6 +25,7 @@ _DTYPES = {"segment_id": "string", "code_id": "string", "coder": "string", "roun
            "method": "string", "start": "Int64", "end": "Int64", "memo": "string",
            "created_at": "string", "matched_text": "string", "pattern": "string"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ROUND_DIR = re.compile(r"^round[0-9]{1,6}$")
 
 
 def make_codings(rows: list[dict[str, object]] | pd.DataFrame) -> pd.DataFrame:
@@ -99,8 +101,8 @@ def save_codings(codings: pd.DataFrame, folder: str | Path, *, overwrite: bool =
                           "save one coder and one round at a time")
     validate_codings(codings)
     path = codings_path(folder, coder=coders[0], round=int(rounds[0]))
-    text = codings.sort_values(["segment_id", "code_id", "start"], kind="stable",
-                               na_position="first").to_csv(index=False, lineterminator="\n")
+    text = frame_to_csv(codings.sort_values(["segment_id", "code_id", "start"], kind="stable",
+                                            na_position="first"))
     return atomic_write_text(path, text, overwrite=overwrite)
 
 
@@ -115,14 +117,30 @@ def load_codings(folder: str | Path, *, coders: list[str] | None = None,
         coder/round columns disagree with its name.
     """
     folder = Path(folder)
+    if not folder.is_dir():
+        raise CodingError(f"{folder}: no such folder; give the folder that holds "
+                          "round<N>/<coder>.csv")
     files = sorted(folder.glob("round*/*.csv"))
     frames = []
     for path in files:
-        coder, round_ = path.stem, int(path.parent.name.removeprefix("round") or 0)
+        if not _ROUND_DIR.match(path.parent.name) or not _NAME.match(path.stem):
+            raise CodingError(f"{path}: not a codings file name (expected round<N>/<coder>.csv "
+                              "with N a whole number); rename or move it")
+        coder, round_ = path.stem, int(path.parent.name.removeprefix("round"))
         if (coders and coder not in coders) or (rounds and round_ not in rounds):
             continue
-        frame = make_codings(pd.read_csv(path, dtype=str, keep_default_na=False,
-                                         na_values=[""]))
+        raw = read_table(path, error=CodingError, dtype=str, keep_default_na=False,
+                         na_values=[""])
+        missing = [c for c in ("segment_id", "code_id", "coder", "round", "method")
+                   if c not in raw.columns]
+        if missing:
+            raise CodingError(f"{path}: missing column(s) {missing}; a codings file has the "
+                              f"columns {', '.join(CODING_COLUMNS)}")
+        try:
+            frame = make_codings(raw)
+        except (TypeError, ValueError) as err:
+            raise CodingError(f"{path}: a value does not fit its column ({str(err)[:160]}); "
+                              "round, start and end hold whole numbers") from None
         if set(frame["coder"].dropna()) != {coder} or set(frame["round"].dropna()) != {round_}:
             raise CodingError(f"{path}: coder/round columns do not match the file's place "
                               f"(expected coder {coder!r}, round {round_})")

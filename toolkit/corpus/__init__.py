@@ -14,7 +14,13 @@ from toolkit.corpus._schema import (
     records_frame,
 )
 from toolkit.corpus.bibtex import parse_bibtex_string, read_bibtex
-from toolkit.corpus.dedupe import DedupResult, deduplicate, normalise_title
+from toolkit.corpus.dedupe import (
+    DedupResult,
+    compute_database_overlap,
+    deduplicate,
+    normalise_title,
+)
+from toolkit.corpus.dedupe_review import read_review_sheet, write_review_sheet
 from toolkit.corpus.delimited import parse_csv_string, read_csv
 from toolkit.corpus.load import load_corpus
 from toolkit.corpus.ris import parse_ris_string, read_ris
@@ -27,6 +33,7 @@ __all__ = [
     "LoadResult",
     "LoadWarning",
     "compute_corpus_summary",
+    "compute_database_overlap",
     "deduplicate",
     "format_bibtex",
     "format_ris",
@@ -38,8 +45,10 @@ __all__ = [
     "parse_ris_string",
     "read_bibtex",
     "read_csv",
+    "read_review_sheet",
     "read_ris",
     "records_frame",
     "write_bibtex",
+    "write_review_sheet",
     "write_ris",
 ]

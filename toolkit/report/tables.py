@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit._io import atomic_write_bytes, atomic_write_text
+from toolkit._spreadsheet import deterministic_xlsx, frame_to_csv, frames_to_xlsx
 from toolkit.errors import ToolkitError
 
 __all__ = ["export_table", "to_markdown", "to_latex", "deterministic_xlsx", "FORMATS"]
@@ -74,7 +74,8 @@ def export_table(table: Any, folder: str | Path, name: str | None = None, *,
     """Write a table (a DataFrame or a triangulation table's wide view) in each format.
 
     For a triangulation table the tidy form is written too, as ``<name>_tidy.csv``.
-    Floats are rounded to six decimals in CSV so that reruns are byte-identical.
+    Floats are rounded to six decimals in CSV so that reruns are byte-identical. Text that
+    a spreadsheet would run as a formula is neutralised (see :mod:`toolkit._spreadsheet`).
 
     Returns
     -------
@@ -94,14 +95,12 @@ def export_table(table: Any, folder: str | Path, name: str | None = None, *,
     for fmt in formats:
         path = folder / f"{name}.{fmt}"
         if fmt == "csv":
-            atomic_write_text(path, _stable(wide).to_csv(index=keep_index, lineterminator="\n"))
+            atomic_write_text(path, frame_to_csv(_stable(wide), index=keep_index))
         elif fmt == "xlsx":
-            buffer = io.BytesIO()
-            with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-                wide.to_excel(writer, sheet_name="table", index=keep_index)
-                if tidy is not None:
-                    tidy.to_excel(writer, sheet_name="tidy", index=False)
-            atomic_write_bytes(path, deterministic_xlsx(buffer.getvalue()))
+            sheets = [("table", wide, keep_index)]
+            if tidy is not None:
+                sheets.append(("tidy", tidy, False))
+            atomic_write_bytes(path, deterministic_xlsx(frames_to_xlsx(sheets)))
         elif fmt == "tex":
             atomic_write_text(path, to_latex(wide, caption=caption,
                                              label=f"tab:{name}" if caption else ""))
@@ -110,29 +109,6 @@ def export_table(table: Any, folder: str | Path, name: str | None = None, *,
         paths.append(path)
     if tidy is not None:
         path = folder / f"{name}_tidy.csv"
-        atomic_write_text(path, _stable(tidy).to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(path, frame_to_csv(_stable(tidy)))
         paths.append(path)
     return paths
-
-
-def deterministic_xlsx(data: bytes) -> bytes:
-    """Rewrite an XLSX so that it carries no time: fixed zip dates, fixed document dates.
-
-    Excel files otherwise embed the moment they were written, and two identical tables
-    would differ byte for byte.
-    """
-    import re
-    import zipfile
-
-    source = zipfile.ZipFile(io.BytesIO(data))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in sorted(source.infolist(), key=lambda i: i.filename):
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
-                                 rb"\g<1>2000-01-01T00:00:00Z", content)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, content)
-    return buffer.getvalue()

@@ -27,11 +27,7 @@ from toolkit.review.evidence import (
 from toolkit.review.pipeline import reproduce
 from toolkit.review.project import Review, load_review
 from toolkit.review.scaffold import init_review
-from toolkit.review.sources import (
-    compute_database_overlap,
-    compute_search_table,
-    compute_sources,
-)
+from toolkit.review.sources import compute_search_table
 
 __all__ = [
     "EVIDENCE_COLUMNS",
@@ -41,10 +37,8 @@ __all__ = [
     "ReviewConfigError",
     "ReviewDataError",
     "audit_citations",
-    "compute_database_overlap",
     "compute_evidence_counts",
     "compute_search_table",
-    "compute_sources",
     "find_citations",
     "init_review",
     "load_review",

@@ -35,8 +35,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from toolkit._yaml import YamlError, decode_text, dump_yaml, load_yaml, show
 from toolkit.errors import ToolkitError
 
 __all__ = ["ReviewConfigError", "load_review_config", "save_review_config",
@@ -98,6 +97,22 @@ def _check(where: str, value: Any, expected: type | tuple[type, ...]) -> str | N
     return f"{where} is {type(value).__name__}; expected {_kind(expected)}"
 
 
+def _is_number(key: Any) -> bool:
+    """Whether a question key is a whole number (``1`` or ``"1"``)."""
+    if isinstance(key, bool):
+        return False
+    if isinstance(key, int):
+        return True
+    return isinstance(key, str) and key.strip().isascii() and key.strip().isdigit()
+
+
+def _file_list(value: Any) -> bool:
+    """Whether ``value`` names files: empty, a path, or a list of paths."""
+    if value is None or isinstance(value, str):
+        return True
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def validate_review_dict(data: Any) -> list[str]:
     """Return every problem of a loaded ``review.yaml`` (empty when it is valid)."""
     if not isinstance(data, dict):
@@ -139,10 +154,19 @@ def validate_review_dict(data: Any) -> list[str]:
         if not isinstance(entry, dict) or not entry.get("database"):
             problems.append(f"search[{i + 1}]: each entry needs a database (and files, "
                             "string, date, hits)")
-        elif "hits" in entry and entry["hits"] is not None and not isinstance(entry["hits"],
-                                                                              int):
+        elif not _file_list(entry.get("files")):
+            problems.append(f"search[{i + 1}] ({entry['database']}): files lists the export "
+                            "files of this database, e.g. [exports/scopus.csv]")
+        elif "hits" in entry and entry["hits"] is not None and (
+                not isinstance(entry["hits"], int) or isinstance(entry["hits"], bool)):
             problems.append(f"search[{i + 1}] ({entry['database']}): hits must be a whole "
                             "number")
+    questions = data.get("questions") or {}
+    if isinstance(questions, dict):
+        bad = [k for k in questions if not _is_number(k)]
+        if bad:
+            problems.append(f"questions: keys are the questions' numbers (1, 2, ...); found "
+                            f"{', '.join(show(k) for k in bad[:5])}")
     cases = data.get("cases") or {}
     if isinstance(cases, dict):
         for family, codes in cases.items():
@@ -150,6 +174,12 @@ def validate_review_dict(data: Any) -> list[str]:
                 problems.append(f"cases.{family}: list the code ids that are cases of this "
                                 "kind, e.g. [case_industry]")
     coding = data.get("coding") or {}
+    rounds = coding.get("rounds") if isinstance(coding, dict) else None
+    if isinstance(rounds, dict):
+        bad = [k for k, v in rounds.items() if not _is_number(k) or not isinstance(v, str)]
+        if bad:
+            problems.append(f"coding.rounds: give each round's number and its codebook file, "
+                            f"e.g. {{1: codebook_round1.yaml}}; found {show(bad[:5])}")
     if isinstance(coding, dict) and coding.get("rule_scores") not in (None, "in-sample",
                                                                       "held-out"):
         problems.append("coding.rule_scores: 'in-sample' (the patterns were written on these "
@@ -168,16 +198,21 @@ def load_review_config(folder: str | Path) -> dict[str, Any]:
     Returns
     -------
     dict
-        The file as loaded with ``yaml.safe_load``.
+        The file as loaded by the bounded safe loader (:func:`toolkit._yaml.load_yaml`:
+        plain types only, no alias bombs, limited size and depth).
 
     Raises
     ------
     ReviewConfigError
-        For a folder without ``review.yaml``, a file that is not YAML, or any key that is
-        unknown or of the wrong kind (every problem listed).
+        For a folder without ``review.yaml``, a file that is not (UTF-8) YAML or too big,
+        deep or alias-laden to read safely, or any key that is unknown or of the wrong kind
+        (every problem listed).
     """
     folder = Path(folder)
     path = folder / REVIEW_FILE
+    if folder.exists() and not folder.is_dir():
+        raise ReviewConfigError(folder, ["is a file, not a review folder; give the folder "
+                                         "that holds review.yaml"])
     if not folder.is_dir():
         raise ReviewConfigError(folder, ["no such folder; make a review folder with "
                                          "`slr init FOLDER --from EXPORTS...`"])
@@ -186,13 +221,12 @@ def load_review_config(folder: str | Path) -> dict[str, Any]:
                                          "folder; make one with `slr init FOLDER --from "
                                          "EXPORTS...`"])
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ReviewConfigError(path, [f"not valid YAML{where}: "
-                                       f"{getattr(err, 'problem', None) or err}"]) from None
+        data = load_yaml(decode_text(path.read_bytes()))
+    except YamlError as err:
+        raise ReviewConfigError(path, [str(err)]) from None
+    except OSError as err:
+        raise ReviewConfigError(path, [f"cannot be read ({err.strerror or err}); check its "
+                                       "permissions"]) from None
     problems = validate_review_dict(data)
     if problems:
         raise ReviewConfigError(path, problems)
@@ -216,5 +250,5 @@ def save_review_config(folder: str | Path, data: dict[str, Any]) -> Path:
     problems = validate_review_dict(data)
     if problems:
         raise ReviewConfigError(path, problems)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=90)
+    text = dump_yaml(data, sort_keys=False, allow_unicode=True, width=90)
     return atomic_write_text(path, text)

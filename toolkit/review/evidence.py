@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from toolkit._spreadsheet import read_table
 from toolkit.errors import ToolkitError
 
 if TYPE_CHECKING:  # pragma: no cover - the Review type only
     from toolkit.review.project import Review
 
-__all__ = ["EVIDENCE_COLUMNS", "ReviewDataError", "read_evidence", "validate_review",
-           "compute_evidence_counts"]
+__all__ = ["EVIDENCE_COLUMNS", "ReviewDataError", "read_evidence", "read_review_table",
+           "validate_review", "compute_evidence_counts"]
 
 #: Columns of :attr:`Review.evidence`.
 EVIDENCE_COLUMNS = ("segment_id", "section", "section_title", "rq", "cited_keys",
@@ -40,6 +41,22 @@ def _split(value: Any) -> tuple[str, ...]:
     return tuple(part.strip() for part in str(value).split(";") if part.strip())
 
 
+def _sections(protocol: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the review's sections that are mappings (others are reported as problems)."""
+    return [s for s in protocol.get("sections") or [] if isinstance(s, dict)]
+
+
+def read_review_table(path: Path, **kwargs: Any) -> pd.DataFrame:
+    """Read a CSV/TSV/XLSX table of a review folder; any unreadable file is a ReviewDataError.
+
+    ``kwargs`` go to :func:`toolkit._spreadsheet.read_table` (formula quotes removed).
+    """
+    def error(message: str) -> ReviewDataError:
+        return ReviewDataError(path.parent, [message])
+
+    return read_table(path, error=error, **kwargs)  # type: ignore[arg-type]
+
+
 def read_evidence(path: Path, protocol: dict[str, Any]) -> pd.DataFrame:
     """Read an evidence table (CSV) into :data:`EVIDENCE_COLUMNS`.
 
@@ -49,17 +66,22 @@ def read_evidence(path: Path, protocol: dict[str, Any]) -> pd.DataFrame:
     Raises
     ------
     ReviewDataError
-        When the file lacks a column the table needs.
+        When the file cannot be read as a table, lacks a column the table needs, or its
+        ``rq`` column holds something other than question numbers.
     """
-    evidence = pd.read_csv(path, dtype=str, keep_default_na=False)
+    evidence = read_review_table(path, dtype=str, keep_default_na=False)
     needed = [c for c in EVIDENCE_COLUMNS if c != "section_title"]
     missing = [c for c in needed if c not in evidence.columns]
     if missing:
         raise ReviewDataError(path.parent, [f"{path.name}: missing column(s) {missing}; an "
                                             f"evidence table has {', '.join(needed)}"])
-    titles = {s["id"]: s["title"] for s in protocol.get("sections", [])}
+    titles = {s.get("id"): s.get("title") for s in _sections(protocol)}
     evidence.insert(2, "section_title", evidence["section"].map(titles))
-    evidence["rq"] = pd.to_numeric(evidence["rq"].replace("", None)).astype("Int64")
+    try:
+        evidence["rq"] = pd.to_numeric(evidence["rq"].replace("", None)).astype("Int64")
+    except (TypeError, ValueError):
+        raise ReviewDataError(path.parent, [f"{path.name}: column rq must hold question "
+                                            "numbers (or stay empty)"]) from None
     evidence["cited_keys"] = evidence["cited_keys"].map(_split)
     evidence["missing_citations"] = evidence["missing_citations"].map(_split)
     return evidence[list(EVIDENCE_COLUMNS)]
@@ -79,20 +101,24 @@ def validate_review(review: Review) -> None:
     """
     problems: list[str] = []
     records, protocol = review.records, review.protocol
-    files = protocol.get("records", {}).get("files", "records")
+    files = (protocol.get("records") or {}).get("files") or "records"
     where = files[0] if isinstance(files, list) and len(files) == 1 else "records"
-    for section in protocol.get("sections", []):
-        if set(section) != {"id", "title", "rq"}:
-            problems.append(f"review.yaml section {section.get('id')!r}: keys {sorted(section)}; "
-                            "expected id, title, rq (quote titles that contain commas)")
-    for name, entry in protocol.get("source_taxonomy", {}).items():
+    for section in protocol.get("sections") or []:
+        if not isinstance(section, dict):
+            problems.append(f"review.yaml section {section!r}: expected a mapping of id, "
+                            "title, rq")
+        elif set(section) != {"id", "title", "rq"}:
+            problems.append(f"review.yaml section {section.get('id')!r}: keys "
+                            f"{sorted(map(str, section))}; expected id, title, rq (quote "
+                            "titles that contain commas)")
+    for name, entry in (protocol.get("source_taxonomy") or {}).items():
         if not isinstance(entry, dict) or set(entry) != {"group", "definition"}:
             problems.append(f"review.yaml source_taxonomy {name!r}: expected group and "
                             "definition (quote definitions that contain commas)")
     if review.evidence is not None:
         problems += _evidence_problems(review, where)
-    taxonomy = protocol.get("source_taxonomy", {})
-    strict = protocol.get("records", {}).get("strict", False)
+    taxonomy = protocol.get("source_taxonomy") or {}
+    strict = (protocol.get("records") or {}).get("strict", False)
     if taxonomy:
         for rec in records.itertuples(index=False):
             if rec.source_type is pd.NA or rec.source_group is pd.NA:
@@ -123,9 +149,9 @@ def _evidence_problems(review: Review, where: str) -> list[str]:
         repeated = evidence.loc[evidence["segment_id"].duplicated(), "segment_id"]
         problems.append(f"evidence.csv: segment_id repeats: {sorted(repeated)}")
     cited: set[str] = set()
-    sections = {s["id"]: s.get("rq") for s in protocol.get("sections", [])}
-    declared_missing = {m["citation"] for m in protocol.get("corpus", {}).get(
-        "cited_but_missing", [])}
+    sections = {s.get("id"): s.get("rq") for s in _sections(protocol)}
+    declared_missing = {m.get("citation") if isinstance(m, dict) else m for m in (
+        protocol.get("corpus") or {}).get("cited_but_missing") or []}
     for row in evidence.itertuples(index=False):
         unknown = [k for k in row.cited_keys if k not in keys]
         if unknown:
@@ -147,12 +173,11 @@ def _evidence_problems(review: Review, where: str) -> list[str]:
             if expected != actual:
                 problems.append(f"evidence.csv {row.segment_id}: rq {actual} but section "
                                 f"{row.section} answers question {expected}")
-    never = set(protocol.get("corpus", {}).get("listed_but_never_cited", []) or [])
+    never = set((protocol.get("corpus") or {}).get("listed_but_never_cited") or [])
     for key in sorted(keys - cited - never):
         problems.append(f"{where} {key}: cited by no evidence row and not listed under "
                         "corpus.listed_but_never_cited")
-    questions = protocol.get("questions", {})
-    numbers = {int(q) for q in questions} if isinstance(questions, dict) else set()
+    numbers = {int(q) for q in review.questions()["rq"]}
     covered = {int(q) for q in evidence["rq"].dropna()}
     if numbers - covered:
         problems.append(f"evidence.csv: no evidence for guiding question(s) "

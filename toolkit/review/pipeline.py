@@ -4,8 +4,10 @@ The output folder holds tables, figures and a report, with a manifest of version
 and checksums. Any review folder works (:func:`toolkit.review.load_review`); the bundled
 one is the default.
 
-The output is written into a temporary folder beside the target and moved into place only
-when every stage has finished, so a failed run never leaves a folder that looks complete.
+The output is built in a staging folder beside the target and moved into place only when
+every stage has finished (:func:`toolkit._io.staged_directory`), so a failed run never
+leaves a folder that looks complete; an existing target is replaced only when it is provably
+an earlier output (:func:`check_reproduce_output`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import hashlib
 import json
 import os
 import platform
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit import agreement, triangulation
-from toolkit._io import atomic_write_text
+from toolkit._io import atomic_write_text, staged_directory
 from toolkit._platform import numeric_environment
 from toolkit.codebook import Codebook, export_qdc
 from toolkit.coding import (
@@ -38,7 +38,7 @@ from toolkit.coding import (
     make_codings,
     validate_codings,
 )
-from toolkit.corpus import compute_corpus_summary
+from toolkit.corpus import compute_corpus_summary, compute_database_overlap
 from toolkit.corpus.summary import compute_counts
 from toolkit.errors import ToolkitError, TopicModelError
 from toolkit.report import figures as plots
@@ -46,9 +46,9 @@ from toolkit.report import prisma
 from toolkit.report.tables import export_table
 from toolkit.review.evidence import compute_evidence_counts
 from toolkit.review.project import Review, load_review
-from toolkit.review.sources import compute_database_overlap, compute_search_table
+from toolkit.review.sources import compute_search_table
 
-__all__ = ["reproduce", "ReproduceResult", "STAGES"]
+__all__ = ["reproduce", "ReproduceResult", "STAGES", "check_reproduce_output"]
 
 #: The stages, in order, as the progress display names them.
 STAGES = ("load review", "codebook", "rule coding", "agreement", "topic model",
@@ -209,6 +209,65 @@ def _relative(path: Path) -> str:
     return str(path)
 
 
+def check_reproduce_output(folder: Path) -> None:
+    """Raise unless ``folder`` holds exactly what an earlier ``slr reproduce`` wrote there.
+
+    Its ``manifest.json`` must carry ``"tool": "slr reproduce"``, and every file in the
+    folder must be listed among the manifest's outputs with the same SHA-256: a file added
+    or changed since (a note, an edited table) makes the folder not ours to replace.
+
+    Raises
+    ------
+    ToolkitError
+        Naming the unexpected or changed files and what to do.
+    """
+    manifest_path = folder / "manifest.json"
+    refuse = (f"{folder}: exists and is not an earlier reproduce output ({{}}); choose "
+              "another --out folder or move its files away")
+    if manifest_path.is_symlink() or not manifest_path.is_file():
+        raise ToolkitError(refuse.format("no manifest.json"))
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ToolkitError(refuse.format("manifest.json is not readable JSON")) from None
+    if not isinstance(manifest, dict) or manifest.get("tool") != "slr reproduce":
+        raise ToolkitError(refuse.format("manifest.json was not written by slr reproduce"))
+    outputs = manifest.get("outputs")
+    if not isinstance(outputs, dict):
+        raise ToolkitError(refuse.format("manifest.json lists no outputs"))
+    expected = {Path(str(name)): digest for name, digest in outputs.items()}
+    expected[Path("manifest.json")] = None
+    folders = {parent for name in expected for parent in name.parents}
+    unexpected, changed = [], []
+    for root, dirs, files in os.walk(folder):
+        base = Path(root).relative_to(folder)
+        for name in sorted(dirs):
+            if (folder / base / name).is_symlink() or base / name not in folders:
+                unexpected.append(str(base / name) + "/")
+        dirs[:] = [d for d in dirs
+                   if base / d in folders and not (folder / base / d).is_symlink()]
+        for name in sorted(files):
+            rel = base / name
+            if rel not in expected or (folder / rel).is_symlink():
+                unexpected.append(str(rel))
+            elif expected[rel] is not None and _sha256(folder / rel) != expected[rel]:
+                changed.append(str(rel))
+    if unexpected or changed:
+        parts = []
+        if unexpected:
+            parts.append(f"files it did not write: {_listing(unexpected)}")
+        if changed:
+            parts.append(f"files changed since it wrote them: {_listing(changed)}")
+        raise ToolkitError(f"{folder}: holds " + "; and ".join(parts) + "; move them "
+                           "elsewhere (or remove the folder) and run again, or choose another "
+                           "--out folder")
+
+
+def _listing(names: list[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def reproduce(out: str | Path = "out", *, corpus: str | Path | None = None,
               codebook_path: str | Path | None = None, codings_dir: str | Path | None = None,
               embedding: str | None = None, n_boot: int = 1000, random_state: int = 0,
@@ -218,8 +277,10 @@ def reproduce(out: str | Path = "out", *, corpus: str | Path | None = None,
     Parameters
     ----------
     out : str or Path, default "out"
-        Target folder. An existing folder is replaced only when it holds a
-        ``manifest.json`` from an earlier run (so a folder of other files is never wiped).
+        Target folder. An existing folder is replaced only when it is provably an earlier
+        output (see :func:`check_reproduce_output`), so a folder of other files is never
+        wiped; a symbolic link is refused. The new folder is built beside it and swapped in
+        at the end (see :func:`toolkit._io.staged_directory`).
     corpus : str or Path, optional
         The review folder (one with a ``review.yaml``); default: the bundled review.
     codebook_path, codings_dir : optional
@@ -243,28 +304,21 @@ def reproduce(out: str | Path = "out", *, corpus: str | Path | None = None,
     ToolkitError
         (or a subclass) for unusable inputs, with one message; nothing is left in ``out``.
     """
-    out = Path(out).resolve()
-    if out.exists() and (not out.is_dir() or (any(out.iterdir())
-                                              and not (out / "manifest.json").is_file())):
-        raise ToolkitError(f"{out}: exists and is not an earlier reproduce output (no "
-                           "manifest.json); choose another --out folder")
-    if out.exists() and not overwrite:
+    out = Path(out)
+    if os.path.lexists(out) and not overwrite and not out.is_symlink():
         raise ToolkitError(f"{out}: exists; pass overwrite=True (or remove it)")
+    if codings_dir is not None and not Path(codings_dir).is_dir():
+        raise ToolkitError(f"{codings_dir}: no such folder of codings; give the folder that "
+                           "holds round<N>/<coder>.csv (or leave it out to use the review's)")
     review = load_review(corpus)
     book_path = Path(codebook_path) if codebook_path else review.codebook_path()
     codings_path = Path(codings_dir) if codings_dir else review.codings_dir
     settings = Settings.of(review, embedding=embedding, n_boot=n_boot,
                            random_state=random_state)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
+    with staged_directory(out, replace=check_reproduce_output) as work:
         status = _run(work, review, book_path, codings_path, settings, progress)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(work, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+    absolute = Path(os.path.abspath(out))
+    out = absolute.parent.resolve() / absolute.name
     files = tuple(sorted(p for p in out.rglob("*") if p.is_file()))
     return ReproduceResult(out, files, status)
 
@@ -301,6 +355,7 @@ class Results:
     plain: dict[str, pd.DataFrame] = field(default_factory=dict)
     flow: pd.DataFrame | None = None
     search: pd.DataFrame | None = None
+    screening: pd.DataFrame | None = None
     figures: dict[str, Path] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -363,6 +418,7 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
     tables_dir, figures_dir = work / "tables", work / "figures"
     stage("load review")
     records = review.records
+    screening = review.screening()  # read now: a broken file fails before the long stages
     segments, segment_notes = _segments(review)
     column = str((review.protocol.get("segments") or {}).get("column") or "abstract")
     skipped = (find_records_without_text(records, column)
@@ -384,7 +440,7 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
     results = Results(review, book, settings, segments,
                       analysis=human if human is not None else rules,
                       analysis_from="human" if human is not None else "rules",
-                      skipped=skipped, human=human, rules=rules)
+                      skipped=skipped, human=human, rules=rules, screening=screening)
     results.warnings += segment_notes
     if human is not None:
         results.metrics = compute_rule_metrics(rules, human, codebook=book, level="theme")
@@ -645,7 +701,7 @@ def _prisma(results: Results, tables_dir: Path, figures_dir: Path) -> None:
     if loaded is not None:
         blocks = loaded.blocks.groupby("source_file", sort=False)["records"].sum().reset_index()
         blocks["source_file"] = [_review_relative(review, f) for f in blocks["source_file"]]
-    screening = review.screening()
+    screening = results.screening
     log = review.dedup.log if review.dedup is not None else None
     flow = prisma.compute_prisma(blocks, log, screening,
                                  derive_screened=bool(report.get("derive_screened", True)),

@@ -20,12 +20,20 @@ from toolkit.corpus import DedupResult, LoadResult, deduplicate, load_corpus
 from toolkit.errors import ToolkitError
 from toolkit.paths import bundled_corpus_dir
 from toolkit.review.config import REVIEW_FILE, ReviewConfigError, load_review_config
-from toolkit.review.evidence import ReviewDataError, read_evidence, validate_review
-from toolkit.review.sources import assign_databases, compute_sources, found_by
+from toolkit.review.evidence import (
+    ReviewDataError,
+    read_evidence,
+    read_review_table,
+    validate_review,
+)
+from toolkit.review.sources import assign_databases
 
 __all__ = ["Review", "load_review"]
 
 _DEFAULT_CODINGS = "codings"
+_STAGES = ("title_abstract", "full_text")
+_DECISIONS = {"title_abstract": ("include", "exclude"),
+              "full_text": ("include", "exclude", "not_retrieved")}
 _DEFAULT_CODEBOOK = "codebook.yaml"
 
 
@@ -94,8 +102,8 @@ class Review:
     def questions(self) -> pd.DataFrame:
         """Return the review's questions as a table (``rq, question``)."""
         given = self.protocol.get("questions") or {}
-        items = sorted(given.items()) if isinstance(given, dict) else list(
-            enumerate(given, start=1))
+        items = sorted(((int(k), v) for k, v in given.items()), key=lambda kv: kv[0]) \
+            if isinstance(given, dict) else list(enumerate(given, start=1))
         return pd.DataFrame([(int(k), str(v)) for k, v in items if v is not None],
                             columns=["rq", "question"])
 
@@ -135,7 +143,7 @@ class Review:
         """Return the codebook file per coding round (``coding.rounds``, else the one codebook)."""
         rounds = self._section("coding").get("rounds") or {}
         if rounds:
-            return {int(k): self.path(v) for k, v in sorted(rounds.items())}
+            return dict(sorted((int(k), self.path(v)) for k, v in rounds.items()))
         return {0: self.path(self._section("coding").get("codebook") or _DEFAULT_CODEBOOK)}
 
     def codebook_path(self, round: int | None = None) -> Path:  # noqa: A002
@@ -184,18 +192,37 @@ class Review:
         path = self.path(name)
         if not path.is_file():
             raise ToolkitError(f"{path}: no such file; review.yaml's screening names it")
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = read_review_table(path, dtype=str, keep_default_na=False)
         missing = [c for c in ("record_id", "stage", "decision") if c not in table.columns]
         if missing:
             raise ToolkitError(f"{path}: missing column(s) {missing}; a screening table has "
                                "record_id, stage, decision, reason")
+        if "reason" not in table.columns:
+            table["reason"] = ""
+        table["stage"] = table["stage"].str.strip().str.lower()
+        table["decision"] = table["decision"].str.strip().str.lower()
+        problems = [f"line {i + 2}: stage {stage!r}, decision {decision!r}"
+                    for i, (stage, decision) in enumerate(zip(table["stage"], table["decision"],
+                                                              strict=True))
+                    if stage not in _STAGES or decision not in _DECISIONS[stage]]
+        if problems:
+            raise ReviewDataError(self.folder, [
+                f"{name}: {p}; stage is title_abstract (decision include or exclude) or "
+                "full_text (include, exclude or not_retrieved)" for p in problems[:20]]
+                + ([f"{name}: and {len(problems) - 20} more"] if len(problems) > 20 else []))
         return table
 
     def sources(self) -> pd.DataFrame | None:
-        """Return every loaded record and the work it ended in (see :func:`compute_sources`)."""
-        if self.loaded is None or self.dedup is None:
+        """Return every loaded record and the work it ended in (``DedupResult.sources``).
+
+        One row per record read from the exports (:data:`toolkit.types.DEDUP_SOURCE_COLUMNS`:
+        ``kept_id, source_record_id, source_file, source_line, database, rule``); None when
+        the review is not de-duplicated. Give it to
+        :func:`toolkit.corpus.compute_database_overlap` for the overlap of databases.
+        """
+        if self.dedup is None:
             return None
-        return compute_sources(self.loaded_records(), self.dedup)
+        return self.dedup.sources
 
     def loaded_records(self) -> pd.DataFrame:
         """Return every record loaded from the exports, before de-duplication, with ``database``."""
@@ -312,6 +339,13 @@ def _records(folder: Path, protocol: dict[str, Any]
             f"records.files: {missing} do not exist; put the reference exports there (or "
             "list where they are)"])
     loaded = load_corpus(paths, strict=bool(settings.get("strict", False)))
+    if loaded.records.empty:
+        failures = loaded.failures_frame()
+        shown = [f"{f.source_file} line {f.line}: {f.reason}"
+                 for f in failures.head(5).itertuples(index=False)]
+        raise ReviewDataError(folder, [
+            f"records.files: no record could be read from {', '.join(given)} "
+            f"({len(failures)} block(s) failed); are these reference exports?", *shown])
     records = assign_databases(loaded.records, protocol.get("search"), folder)
     for column, name in (settings.get("columns") or {}).items():
         records[str(column)] = records["extra"].map(
@@ -323,12 +357,8 @@ def _records(folder: Path, protocol: dict[str, Any]
         records.loc[fill, "source_group"] = records.loc[fill, "source_type"].map(group_of)
     dedup = None
     if settings.get("deduplicate", True):
-        dedup = deduplicate(records)
-        kept = dedup.records
-        if "databases" not in kept.columns:
-            by_work = found_by(compute_sources(records, dedup))
-            kept = kept.assign(databases=[by_work.get(str(r), ()) for r in kept["record_id"]])
-        records = kept
+        dedup = deduplicate(records)  # each kept work lists every database that found it
+        records = dedup.records
     if settings.get("add"):
         records = _add_columns(records, folder / settings["add"])
     return records.reset_index(drop=True), loaded, dedup
@@ -338,7 +368,7 @@ def _add_columns(records: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Merge a CSV of ``record_id`` + columns into the records (new or replacing values)."""
     if not path.is_file():
         raise ToolkitError(f"{path}: no such file; review.yaml's records.add names it")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = read_review_table(path, dtype=str, keep_default_na=False)
     if "record_id" not in table.columns:
         raise ToolkitError(f"{path}: needs a record_id column, then one column per value to "
                            "add (e.g. region)")
@@ -399,7 +429,10 @@ def load_review(folder: str | Path | None = None, *, validate: bool = True) -> R
     if segments.get("from") == "evidence":
         evidence = read_evidence(folder / segments["evidence"], protocol)
     if segments.get("audit"):
-        audit = pd.read_csv(folder / segments["audit"], dtype={"record_id": "string"})
+        audit = read_review_table(folder / segments["audit"], dtype={"record_id": "string"})
+        if "candidates" not in audit.columns:
+            raise ReviewDataError(folder, [f"{segments['audit']}: missing column "
+                                           "'candidates'"])
         audit["candidates"] = audit["candidates"].fillna("")
     review = Review(records, evidence, protocol, audit, folder, loaded, dedup)
     if validate:

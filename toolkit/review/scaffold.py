@@ -126,8 +126,12 @@ def _exports(paths: list[Path]) -> list[Path]:
             raise ToolkitError(f"{path}: no such file or folder; give the reference exports "
                                "to copy into the review")
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file()
-                            and p.suffix.lower() in (*READERS, ".txt"))
+            found = sorted(p for p in path.rglob("*") if p.is_file()
+                           and p.suffix.lower() in (*READERS, ".txt"))
+            if not found:
+                raise ToolkitError(f"{path}: holds no reference exports (.bib, .ris, .csv, "
+                                   ".tsv, .txt); give the folder the database exports are in")
+            files += found
         else:
             files.append(path)
     names = [f.name for f in files]
@@ -216,7 +220,10 @@ def init_review(folder: str | Path, exports: list[str | Path] | None = None, *,
         name; nothing is written then.
     """
     folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    if folder.exists() and not folder.is_dir():
+        raise ToolkitError(f"{folder}: is a file; slr init makes a new review folder; choose "
+                           "a new folder name")
+    if folder.exists() and any(folder.iterdir()):
         raise ToolkitError(f"{folder}: exists and is not empty; slr init makes a new review "
                            "folder and never writes into one in use; choose a new folder")
     sources = _exports([Path(p) for p in exports or []])

@@ -1,9 +1,11 @@
-"""Which database found each work: the search log, the loader's files and de-duplication.
+"""Which database found each record: the search log beside the loader's files.
 
-A record's ``database`` is the database its file came from: the ``database`` column when
-the reader knows it, else the database the review's search log names for the file, else
-the file's name. After de-duplication a work keeps every database that found it
-(``databases``, a sorted tuple), so triangulating by database gives one work to each.
+A record's ``database`` is the database its file came from: the database the review's
+search log names for the file, else the ``database`` column when the reader knows it, else
+the file's name. De-duplication (:func:`toolkit.corpus.deduplicate`) then keeps, for every
+work, each database that found it (``databases``, a sorted tuple, and the ``sources``
+table), so triangulating by database gives one work to each;
+:func:`toolkit.corpus.compute_database_overlap` counts the works databases share.
 """
 
 from __future__ import annotations
@@ -14,14 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.corpus import DedupResult, LoadResult
+from toolkit.corpus import LoadResult
 
-__all__ = ["assign_databases", "compute_sources", "compute_database_overlap", "found_by",
-           "compute_search_table", "SOURCES_COLUMNS", "SEARCH_COLUMNS"]
+__all__ = ["assign_databases", "compute_search_table", "SEARCH_COLUMNS"]
 
-#: Columns of :func:`compute_sources`: one row per input record.
-SOURCES_COLUMNS = ("kept_id", "source_record_id", "source_file", "source_line", "database",
-                   "rule")
 #: Columns of :func:`compute_search_table`.
 SEARCH_COLUMNS = ("database", "string", "date", "hits", "files", "records", "failures",
                   "note")
@@ -63,71 +61,6 @@ def assign_databases(records: pd.DataFrame, search: Sequence[dict[str, Any]] | N
     records = records.copy()
     records["database"] = pd.array(out, dtype="string")
     return records
-
-
-def compute_sources(records: pd.DataFrame, dedup: DedupResult) -> pd.DataFrame:
-    """Every input record and the work it ended in (:data:`SOURCES_COLUMNS`).
-
-    Uses the de-duplication's own ``sources`` table when it has one; otherwise rebuilds it
-    from the merge log (each removed record joins the work that kept its place).
-
-    Parameters
-    ----------
-    records : DataFrame
-        The records given to :func:`~toolkit.corpus.deduplicate`, with ``database``.
-    dedup : DedupResult
-    """
-    own = getattr(dedup, "sources", None)
-    if isinstance(own, pd.DataFrame) and len(own):
-        return own.reset_index(drop=True)
-    kept_of = dict(zip(dedup.log["removed_id"], dedup.log["kept_id"], strict=True))
-    rule_of = dict(zip(dedup.log["removed_id"], dedup.log["rule"], strict=True))
-    ids = records["record_id"].astype(str)
-    return pd.DataFrame({
-        "kept_id": [kept_of.get(r, r) for r in ids],
-        "source_record_id": ids.to_numpy(),
-        "source_file": records["source_file"].to_numpy(),
-        "source_line": records["source_line"].astype("Int64").to_numpy(),
-        "database": records["database"].to_numpy(),
-        "rule": [rule_of.get(r, "kept") for r in ids],
-    }, columns=list(SOURCES_COLUMNS))
-
-
-def found_by(sources: pd.DataFrame) -> dict[str, tuple[str, ...]]:
-    """Map each kept work to the sorted databases that found it."""
-    found: dict[str, set[str]] = {}
-    for kept, database in zip(sources["kept_id"], sources["database"], strict=True):
-        found.setdefault(str(kept), set()).add(str(database))
-    return {k: tuple(sorted(v)) for k, v in found.items()}
-
-
-def compute_database_overlap(sources: pd.DataFrame) -> pd.DataFrame:
-    """Count works found by each pair of databases.
-
-    Returns
-    -------
-    DataFrame
-        Square, index and columns the databases (sorted): cell ``(a, b)`` is the number of
-        works found by both; the diagonal, the works each found. The last column, ``only``,
-        counts works no other database found.
-
-    Examples
-    --------
-    >>> sources = pd.DataFrame({"kept_id": ["w1", "w1", "w2", "w3"],
-    ...                         "database": ["PubMed", "Scopus", "Scopus", "PubMed"]})
-    >>> compute_database_overlap(sources)
-              PubMed  Scopus  only
-    database
-    PubMed         2       1     1
-    Scopus         1       2     1
-    """
-    found = pd.crosstab(sources["kept_id"], sources["database"]).clip(upper=1)
-    overlap = found.T @ found
-    only = found[found.sum(axis=1) == 1].sum(axis=0)
-    overlap["only"] = only.reindex(overlap.index).fillna(0).astype(int)
-    overlap.index.name = "database"
-    overlap.columns.name = None
-    return overlap
 
 
 def compute_search_table(search: Sequence[dict[str, Any]] | None, loaded: LoadResult,

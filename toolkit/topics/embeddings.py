@@ -193,8 +193,14 @@ class TfidfSvdEmbedder(BaseEmbedder):
         documents = list(documents)
         if self.tfidf is None or self.components is None:
             matrix = self._fit_tfidf(documents)
+            if matrix.shape[1] < 3:
+                raise TopicModelError(
+                    f"tfidf embedding: the documents use only {matrix.shape[1]} different "
+                    "word(s) besides stop words; there is nothing to tell them apart by "
+                    "(check the text column, or use a semantic backend such as 'minilm')")
             k = max(2, min(self.n_components, matrix.shape[1] - 1, len(documents) - 1))
-            svd = TruncatedSVD(k, random_state=self.random_state).fit(matrix)
+            with np.errstate(divide="ignore", invalid="ignore"):  # explained variance of 0
+                svd = TruncatedSVD(k, random_state=self.random_state).fit(matrix)
             components = np.ascontiguousarray(svd.components_, dtype=np.float64)
             self.components = components
         else:

@@ -72,37 +72,123 @@ def save_topic_model(model: TopicModel, folder: str | Path, *, overwrite: bool =
     return folder
 
 
-def load_topic_model(folder: str | Path) -> TopicModel:
-    """Load a model saved by :func:`save_topic_model` (no pickle involved).
+#: The files BERTopic's safetensors format consists of; the only ones ever read.
+_BERTOPIC_FILES = ("topics.json", "config.json", "topic_embeddings.safetensors",
+                   "ctfidf.safetensors", "ctfidf_config.json")
+#: Files that BERTopic would unpickle (``joblib``/``torch.load``) if they were present.
+_PICKLE_SUFFIXES = (".bin", ".pkl", ".pickle", ".joblib", ".pt", ".pth")
+
+
+def _check_model_folder(folder: Path) -> Path:
+    """Refuse anything but a saved folder in the safetensors format, before BERTopic sees it.
+
+    BERTopic's own loader unpickles a *file* given as the model (``joblib.load``), reads
+    ``.bin`` files with ``torch.load``, fetches a missing folder from the Hugging Face hub,
+    opens images and instantiates the sentence-transformers model named in ``config.json``.
+    None of that may happen for a folder someone else made, so each is refused here.
+    """
+    bert = folder / "bertopic"
+    if bert.is_symlink() or (bert.exists() and not bert.is_dir()):
+        raise TopicModelError(f"{bert}: is not a folder; a saved model keeps BERTopic's part "
+                              "in a folder of safetensors and JSON files (pickled models are "
+                              "refused: they can run code when loaded)")
+    if not bert.is_dir():
+        raise TopicModelError(f"{bert}: missing; the model folder is incomplete (nothing is "
+                              "downloaded in its place); save the model again with "
+                              "save_topic_model")
+    missing = [name for name in _BERTOPIC_FILES if not (bert / name).is_file()
+               or (bert / name).is_symlink()]
+    if missing:
+        raise TopicModelError(f"{bert}: missing {', '.join(missing)}; only models saved by "
+                              "save_topic_model (safetensors format) can be loaded")
+    unsafe = sorted(p.name for p in bert.iterdir()
+                    if p.suffix.lower() in _PICKLE_SUFFIXES or p.name == "images")
+    if unsafe:
+        raise TopicModelError(f"{bert}: holds {', '.join(unsafe)}, which BERTopic would "
+                              "unpickle or open; refused (save_topic_model never writes them)")
+    config = _read_json(bert / "config.json")
+    if not isinstance(config, dict) or config.get("embedding_model") is not None:
+        raise TopicModelError(f"{bert / 'config.json'}: names an embedding model to load; "
+                              "refused (save_topic_model records the embedding in "
+                              "toolkit.json, never there)")
+    return bert
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise TopicModelError(f"{path}: cannot be read as JSON ({err}); the model folder is "
+                              "damaged; save the model again") from None
+
+
+def load_topic_model(folder: str | Path, *, embedding: str | Path | None = None) -> TopicModel:
+    """Load a model saved by :func:`save_topic_model`: JSON and safetensors, no pickle.
+
+    Nothing but the files :func:`save_topic_model` writes is read, and nothing is
+    downloaded: a folder whose ``bertopic`` entry is a file (a pickle), that holds ``.bin``
+    files, or whose ``bertopic`` part is missing is refused before BERTopic is called.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder :func:`save_topic_model` wrote.
+    embedding : str or Path, optional
+        The embedding backend to attach for new documents. Default: the one recorded in the
+        folder when it is a named backend (``"tfidf"`` state is restored from the folder).
+        A model saved with a local sentence-transformers folder records that path; it is
+        loaded only when passed here, so a model folder from someone else cannot make the
+        toolkit load a model from a path of its choosing.
 
     Raises
     ------
     TopicModelError
-        For a folder without ``toolkit.json`` or of another format.
+        For a folder that is not a complete saved model in the safetensors format, of
+        another format, or that records an embedding path not passed as ``embedding``.
     """
     from bertopic import BERTopic
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
+
+    from toolkit.topics.embeddings import BACKENDS
 
     folder = Path(folder)
     path = folder / "toolkit.json"
     if not path.is_file():
         raise TopicModelError(f"{folder}: no toolkit.json; not a saved topic model")
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    if meta.get("format") != _FORMAT:
-        raise TopicModelError(f"{path}: format {meta.get('format')!r}, expected {_FORMAT!r}")
-    model = TopicModel(**meta["params"])
-    if "tfidf" in meta:
-        embedder = TfidfSvdEmbedder.from_state(meta["tfidf"],
-                                               load_file(str(folder / "tfidf.safetensors")))
-    else:
-        embedder = make_embedder(meta["params"]["embedding"],
-                                 random_state=meta["params"]["random_state"])
-    model.embedder_ = embedder
-    model.model_ = BERTopic.load(str(folder / "bertopic"), embedding_model=embedder)
-    model.topics_ = np.asarray(meta["topics"], dtype=int)
-    model.segment_ids_ = meta["segment_ids"]
-    model.topic_info_ = pd.DataFrame(meta["topic_info"]).assign(
-        keywords=lambda f: f["keywords"].map(tuple))[["topic", "size", "name", "keywords"]]
+    meta = _read_json(path)
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise TopicModelError(f"{path}: format {found!r}, expected {_FORMAT!r}")
+    bert = _check_model_folder(folder)
+    try:
+        params = dict(meta["params"])
+        recorded = str(params["embedding"])
+        model = TopicModel(**params)
+        if "tfidf" in meta:
+            embedder = TfidfSvdEmbedder.from_state(
+                meta["tfidf"], load_file(str(folder / "tfidf.safetensors")))
+        else:
+            chosen = embedding if embedding is not None else recorded
+            if embedding is None and recorded not in BACKENDS:
+                raise TopicModelError(
+                    f"{path}: the model was fitted with the embedding {recorded!r}, a local "
+                    "folder; pass embedding= to load it (never loaded from a model folder "
+                    f"on its own), or one of {', '.join(BACKENDS)}")
+            embedder = make_embedder(chosen, random_state=params.get("random_state", 0))
+        model.embedder_ = embedder
+        with quiet_logger("BERTopic"):
+            model.model_ = BERTopic.load(str(bert.resolve()), embedding_model=embedder)
+        model.topics_ = np.asarray(meta["topics"], dtype=int)
+        model.segment_ids_ = meta["segment_ids"]
+        model.topic_info_ = pd.DataFrame(meta["topic_info"]).assign(
+            keywords=lambda f: f["keywords"].map(tuple))[["topic", "size", "name", "keywords"]]
+    except TopicModelError:
+        raise
+    except (KeyError, TypeError, ValueError, OSError, SafetensorError) as err:
+        raise TopicModelError(f"{folder}: damaged or incomplete saved model "
+                              f"({type(err).__name__}: {str(err)[:200]}); save it again") \
+            from None
     names = dict(zip(model.topic_info_["topic"], model.topic_info_["name"], strict=True))
     model.document_topics_ = pd.DataFrame({
         "segment_id": pd.array(model.segment_ids_, dtype="string"), "topic": model.topics_,

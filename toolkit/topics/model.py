@@ -119,11 +119,18 @@ class TopicModel:
         self.random_state = random_state
         self.use_cache = use_cache
 
-    def _check_params(self, n: int) -> None:
+    def _check_params(self, texts: Sequence[str]) -> None:
+        n = len(texts)
         if n < MIN_DOCUMENTS:
             raise TopicModelError(
                 f"TopicModel.fit: {n} documents are too few to find topics (at least "
                 f"{MIN_DOCUMENTS}); code them with the codebook instead, or add documents")
+        distinct = len(set(texts))
+        if distinct < MIN_DOCUMENTS:
+            raise TopicModelError(
+                f"TopicModel.fit: the {n} documents hold only {distinct} different text(s); "
+                f"topics need at least {MIN_DOCUMENTS} different documents (check that the "
+                "text column is the right one)")
         if self.min_topic_size is not None and self.min_topic_size < 2:
             raise TopicModelError("TopicModel: min_topic_size must be 2 or more")
         if self.reduction not in ("stable", "umap"):
@@ -155,7 +162,7 @@ class TopicModel:
             model's backend); otherwise they are computed (and cached).
         """
         texts, ids = self._texts(documents)
-        self._check_params(len(texts))
+        self._check_params(texts)
         embedder = make_embedder(self.embedding, random_state=self.random_state)
         if embeddings is None:
             embeddings = embed(embedder, texts, use_cache=self.use_cache)
@@ -227,7 +234,9 @@ class TopicModel:
 
     def _summarise(self) -> None:
         info = self.model_.get_topic_info()
-        keywords = {t: tuple(w for w, _ in (self.model_.get_topic(t) or [])[: self.top_n_words])
+        # BERTopic pads a topic with fewer words than top_n_words with empty strings.
+        keywords = {t: tuple(w for w, _ in (self.model_.get_topic(t) or [])[: self.top_n_words]
+                             if w)
                     for t in info["Topic"]}
         counts = pd.Series(self.topics_).value_counts()
         self.topic_info_ = pd.DataFrame({

@@ -12,6 +12,7 @@ from toolkit.report.html import render_table
 from toolkit.report.prisma import compute_prisma
 from toolkit.review import (
     ReviewConfigError,
+    ReviewDataError,
     load_review,
     load_review_config,
     save_review_config,
@@ -88,3 +89,42 @@ def test_report_tables_escape_and_label() -> None:
     html = render_table(frame, labels={"t1": "<script>x</script>"})
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "a&lt;b" in html and "<NA>" not in html and "nan" not in html
+
+
+def test_screening_table_is_checked_and_gives_the_prisma_boxes(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, "title: Screened\nscreening: screening.csv\n")
+    ids = load_review(folder).records["record_id"].tolist()
+    rows = [f"{ids[0]},title_abstract,Include,", f"{ids[1]},Title_Abstract,exclude,off topic",
+            f"{ids[0]},full_text,include,", f"{ids[2]},title_abstract,include,",
+            f"{ids[2]},full_text,not_retrieved,"]
+    (folder / "screening.csv").write_text("record_id,stage,decision,reason\n"
+                                          + "\n".join(rows) + "\n")
+    review = load_review(folder)
+    screening = review.screening()
+    assert set(screening["stage"]) == {"title_abstract", "full_text"}  # case folded
+    flow = compute_prisma(None, None, screening).set_index("box")["count"]
+    assert [int(flow[b]) for b in ("records_screened", "records_excluded", "reports_sought",
+                                   "reports_not_retrieved", "studies_included")] == [3, 1, 2,
+                                                                                     1, 1]
+    (folder / "screening.csv").write_text("record_id,stage,decision\n"
+                                          f"{ids[0]},title_abstract,maybe\n"
+                                          f"{ids[1]},abstract,include\n")
+    with pytest.raises(ReviewDataError) as info:
+        review.screening()
+    assert "line 2: stage 'title_abstract', decision 'maybe'" in str(info.value)
+    assert "line 3: stage 'abstract'" in str(info.value)
+
+
+def test_an_unreadable_export_beside_good_ones_is_a_note(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from toolkit.cli import main
+
+    folder = _folder(tmp_path, "title: Mixed\n")
+    shutil.copy(DATA / "corpus" / "unclosed_brace.bib", folder / "exports" / "broken.bib")
+    assert main(["segment", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "block(s) of the exports could not be read" in out and "broken.bib line 6" in out
+    for path in (folder / "exports").iterdir():
+        path.write_bytes(bytes(range(256)) * 4)
+    assert main(["segment", str(folder)]) == 2
+    assert "no record could be read from exports" in capsys.readouterr().err

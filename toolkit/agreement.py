@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from toolkit.codebook.model import Codebook
 from toolkit.errors import AgreementError
 
 __all__ = [
@@ -317,7 +318,7 @@ def _point_and_boot(units: _Units, metric: str, level: str, ratings: Any, n_boot
     return point, float(np.quantile(reps, tail)), float(np.quantile(reps, 1 - tail)), n
 
 
-def compute_agreement(codings: pd.DataFrame, *, codebook: Any | None = None,
+def compute_agreement(codings: pd.DataFrame, *, codebook: Codebook | None = None,
                       level: Literal["code", "theme"] = "code",
                       by: Literal["coder", "method"] = "coder",
                       raters: Sequence[str] | None = None,

@@ -24,7 +24,7 @@ from toolkit.corpus.dedupe_review import read_review_sheet, write_review_sheet
 from toolkit.corpus.delimited import parse_csv_string, read_csv
 from toolkit.corpus.load import load_corpus
 from toolkit.corpus.ris import parse_ris_string, read_ris
-from toolkit.corpus.summary import compute_corpus_summary, plot_corpus_counts
+from toolkit.corpus.summary import compute_corpus_summary
 from toolkit.corpus.write import format_bibtex, format_ris, write_bibtex, write_ris
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "parse_bibtex_string",
     "parse_csv_string",
     "parse_ris_string",
-    "plot_corpus_counts",
     "read_bibtex",
     "read_csv",
     "read_review_sheet",

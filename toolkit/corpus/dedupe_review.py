@@ -132,7 +132,7 @@ def _xlsx_bytes(sheet: pd.DataFrame) -> bytes:
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from toolkit.export import deterministic_xlsx
+    from toolkit._spreadsheet import deterministic_xlsx
 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:

@@ -1,22 +1,19 @@
-"""Export tables (CSV, XLSX, LaTeX booktabs, Markdown) and draw triangulation figures."""
+"""Export tables: CSV, XLSX, LaTeX booktabs and Markdown, byte-identical on a rerun."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 
 from toolkit._io import atomic_write_bytes, atomic_write_text
-from toolkit._spreadsheet import frame_to_csv, frames_to_xlsx
+from toolkit._spreadsheet import deterministic_xlsx, frame_to_csv, frames_to_xlsx
 from toolkit.errors import ToolkitError
 
-__all__ = ["export_table", "to_markdown", "to_latex", "plot_heatmap", "plot_status",
-           "save_figure", "FORMATS"]
+__all__ = ["export_table", "to_markdown", "to_latex", "deterministic_xlsx", "FORMATS"]
 
 #: File formats :func:`export_table` writes.
 FORMATS = ("csv", "xlsx", "tex", "md")
@@ -115,84 +112,3 @@ def export_table(table: Any, folder: str | Path, name: str | None = None, *,
         atomic_write_text(path, frame_to_csv(_stable(tidy)))
         paths.append(path)
     return paths
-
-
-def deterministic_xlsx(data: bytes) -> bytes:
-    """Rewrite an XLSX so that it carries no time: fixed zip dates, fixed document dates.
-
-    Excel files otherwise embed the moment they were written, and two identical tables
-    would differ byte for byte.
-    """
-    import re
-    import zipfile
-
-    source = zipfile.ZipFile(io.BytesIO(data))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in sorted(source.infolist(), key=lambda i: i.filename):
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
-                                 rb"\g<1>2000-01-01T00:00:00Z", content)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, content)
-    return buffer.getvalue()
-
-
-def plot_heatmap(frame: pd.DataFrame, *, ax: Axes | None = None, title: str = "",
-                 cmap: str = "Blues") -> Axes:
-    """Heatmap of the numeric columns of a wide table, counts written in the cells."""
-    import matplotlib.pyplot as plt
-
-    numeric = frame.select_dtypes("number")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.9 * len(numeric.columns) + 3, 0.45 * len(numeric) + 1.5))
-    values = numeric.to_numpy(dtype=float)
-    image = ax.imshow(values, cmap=cmap, aspect="auto")
-    ax.set_xticks(range(len(numeric.columns)), [str(c) for c in numeric.columns], rotation=40,
-                  ha="right")
-    ax.set_yticks(range(len(numeric.index)), [str(i) for i in numeric.index])
-    top = np.nanmax(values) if values.size else 0
-    for (i, j), value in np.ndenumerate(values):
-        ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=8,
-                color="white" if top and value > 0.6 * top else "black")
-    ax.figure.colorbar(image, ax=ax, fraction=0.035)
-    ax.set_title(title)
-    return ax
-
-
-def plot_status(wide: pd.DataFrame, *, ax: Axes | None = None, title: str = "") -> Axes:
-    """Stacked bars of works per source group for each theme, labelled with the status."""
-    import matplotlib.pyplot as plt
-
-    groups = [c for c in wide.columns if c not in ("groups_supporting", "status")]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.45 * len(wide) + 1.5))
-    left = np.zeros(len(wide))
-    colours = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860"]
-    order = wide.index[::-1]
-    for i, group in enumerate(groups):
-        values = wide.loc[order, group].to_numpy(dtype=float)
-        ax.barh([str(t) for t in order], values, left=left, color=colours[i % len(colours)],
-                label=str(group))
-        left += values
-    for y, theme in enumerate(order):
-        ax.text(left[y] + 0.3, y, str(wide.loc[theme, "status"]), va="center", fontsize=8)
-    ax.set_xlim(0, max(left.max() * 1.35, 1))
-    ax.set_xlabel("works")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(title)
-    return ax
-
-
-def save_figure(ax: Axes, path: str | Path) -> Path:
-    """Save a figure as PNG without metadata, so reruns give identical bytes; close it."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure = ax.figure
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    plt.close(figure)
-    return atomic_write_bytes(path, buffer.getvalue())

@@ -99,7 +99,9 @@ def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame |
         counts["studies_included"] = int((ft["decision"] == "include").sum())
         if len(excluded):
             reasons = excluded["reason"].fillna("no reason given").value_counts()
-            detail["reports_excluded"] = "; ".join(f"{r}: {n}" for r, n in reasons.items())
+            # most frequent first, equal counts by reason (not in the CPU's sorting order)
+            ranked = sorted(reasons.items(), key=lambda item: (-item[1], str(item[0])))
+            detail["reports_excluded"] = "; ".join(f"{r}: {n}" for r, n in ranked)
     notes = notes or {}
     rows = [(stage, box, label, counts[box], detail.get(box, ""), notes.get(box, ""))
             for stage, box, label in PRISMA_BOXES]

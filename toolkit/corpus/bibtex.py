@@ -1,26 +1,33 @@
-"""Read BibTeX files through the bibtexparser v2 API.
+"""Read BibTeX files: bibtexparser v2 splits, this module turns blocks into records.
 
-bibtexparser splits the file into blocks and keeps the ones it cannot parse as
-``failed_blocks`` with their line numbers; this module turns its blocks into records and
-failures, and adds what a review corpus needs on top: ``@string`` macros with ``#``
-concatenation, month macros, ``crossref`` inheritance, LaTeX to Unicode, and names as
-``"Family, Given"``.
+bibtexparser's splitter cuts the text into blocks and keeps the ones it cannot parse (with
+their line numbers); on top, this reader adds what a review corpus needs: ``@string``
+macros (expanded lazily, size-capped) with ``#`` concatenation, month macros, ``crossref``
+inheritance across every file read together, LaTeX to Unicode, names as
+``"Family, Given"``, recovery of a field after a missing comma, and failures for text that
+starts like an entry but is not one (``@article k, ...`` or ``@\\x00article{...}``).
 
 Duplicate citation keys: **both records are kept**; the second (third, ...) is renamed
 ``<key>-2`` (``-3``, ...) and a :class:`~toolkit.corpus.LoadWarning` of kind
-``duplicate_key`` names the original key and both lines.
+``duplicate_key`` names the original key and both lines. A repeated field keeps its first
+value in the column and the others in ``extra``.
+
+Large inputs are parsed in parallel: the text is cut at lines that start a block (where
+bibtexparser itself always starts one), each piece is split and decoded in its own process,
+and the pieces are joined in order, so the result is the same as one pass.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import bibtexparser
 import pandas as pd
 from bibtexparser import model
 from bibtexparser.middlewares.names import (
@@ -28,17 +35,35 @@ from bibtexparser.middlewares.names import (
     parse_single_name_into_parts,
     split_multiple_persons_names,
 )
+from bibtexparser.splitter import Splitter
 
 from toolkit._log import quiet_logger
-from toolkit.corpus._latex import UnknownMacroError, latex_to_unicode, resolve_value, strip_braces
+from toolkit.corpus._build import (
+    Extras,
+    add_abstract,
+    add_doi,
+    clean_title,
+    date_parts,
+    sort_extras,
+)
+from toolkit.corpus._database import bibtex_file_database
+from toolkit.corpus._latex import (
+    MacroError,
+    MacroTable,
+    decode_verbatim,
+    latex_to_unicode,
+    parse_value,
+    strip_braces,
+)
 from toolkit.corpus._schema import (
+    IdMaker,
     LoadFailure,
     LoadResult,
     LoadWarning,
-    make_record_id,
-    normalise_doi,
+    field_key,
     normalise_month,
     normalise_pages,
+    normalise_year,
     records_frame,
     source_group_for,
     source_type_for,
@@ -46,7 +71,8 @@ from toolkit.corpus._schema import (
 )
 from toolkit.corpus._text import read_text
 
-__all__ = ["read_bibtex", "parse_bibtex_string", "format_name", "FIELD_COLUMNS"]
+__all__ = ["read_bibtex", "read_bibtex_files", "parse_bibtex_string", "format_name",
+           "FIELD_COLUMNS", "PARALLEL_MIN_CHARS"]
 
 #: Which BibTeX fields feed which record column, first present wins; the others go to
 #: ``extra``.
@@ -57,13 +83,10 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "volume": ("volume",),
     "issue": ("number", "issue"),
     "pages": ("pages",),
-    "doi": ("doi",),
     "url": ("url",),
     "abstract": ("abstract",),
-    "keywords": ("keywords", "keyword"),
+    "keywords": ("author_keywords", "keywords", "keyword"),
     "note": ("note",),
-    "year": ("year", "date"),
-    "month": ("month",),
     "source_type": ("sourcetype",),
     "source_group": ("sourcegroup",),
 }
@@ -77,10 +100,18 @@ VENUE_FIELDS: dict[str, tuple[str, ...]] = {
     "book": ("series",),
     "misc": ("howpublished",),
 }
+#: Texts longer than this (in characters) are parsed by several processes.
+PARALLEL_MIN_CHARS = 4_000_000
 _NAME_FIELDS = ("author", "editor")
-_VERBATIM = {"url", "doi", "file", "eprint"}
+_VERBATIM = {"url", "doi", "file", "eprint", "crossref", "ids", "pdf", "urldate"}
 _URL_IN_TEXT = re.compile(r"\\url\{([^}]*)\}")
-_ENTRYISH = re.compile(r"^\s*@\s*\w+\s*[{(]", re.M)
+_STRAY_ENTRY = re.compile(r"^[^\S\n]*@", re.M)
+_BLOCK_START = re.compile(r"^[ \t]*@\w*[ \t]*(?=[{(])", re.M)
+_STRING_START = re.compile(r"@[ \t]*string[ \t]*(?=[{(])", re.I)
+_FIELD_START = re.compile(r"^\s*([^\s=,{}\"#]+)\s*=\s*", re.S)
+_CROSSREF = re.compile(r"crossref\s*=\s*[{\"]?\s*([^,}\"\s]+)", re.I)
+
+logger = logging.getLogger(__name__)
 
 
 def format_name(raw: str) -> str:
@@ -108,93 +139,42 @@ def format_name(raw: str) -> str:
     return ", ".join(latex_to_unicode(p) for p in pieces if p)
 
 
+def _people(raw: str) -> tuple[str, ...]:
+    return tuple(name for name in (format_name(n) for n in split_multiple_persons_names(raw))
+                 if name)
+
+
 def _clean(name: str, value: str) -> str:
     if name in _VERBATIM:
-        text = strip_braces(value)
-        return re.sub(r"\\([_%&#~$])", r"\1", text).strip()
+        return decode_verbatim(value)
     return latex_to_unicode(value)
 
 
-def _resolve_macros(strings: Iterable[model.String]) -> tuple[dict[str, str], list[str]]:
-    macros: dict[str, str] = {}
-    unknown: list[str] = []
-    for string in strings:
-        try:
-            macros[string.key.lower()] = resolve_value(str(string.value), macros)
-        except UnknownMacroError as err:
-            unknown.append(f"@string {string.key} uses undefined macro {err.args[0]!r}")
-            macros[string.key.lower()] = str(string.value)
-    return macros, unknown
+# --------------------------------------------------------------------------- blocks
+
+@dataclass
+class _Entry:
+    """One entry after splitting and macro expansion (values still LaTeX)."""
+
+    key: str
+    entry_type: str
+    fields: dict[str, str]
+    duplicates: list[tuple[str, str]]
+    source: str
+    line: int
+    raw: str
 
 
-def _inherit(fields: dict[str, str], parent: Mapping[str, str]) -> None:
-    """Apply BibTeX ``crossref``: missing fields come from the parent entry."""
-    for key, value in parent.items():
-        if key in ("crossref", "ids"):
-            continue
-        if key == "title" and "booktitle" not in fields:
-            fields["booktitle"] = value
-            continue
-        fields.setdefault(key, value)
+@dataclass
+class _Chunk:
+    """What parsing one piece of text gives back (picklable, for worker processes)."""
 
-
-def _record(
-    key: str, entry_type: str, fields: Mapping[str, str], source: str, line: int
-) -> tuple[dict[str, Any], list[str]]:
-    """Map resolved LaTeX fields of one entry to a record row; return notes for warnings."""
-    notes: list[str] = []
-    cleaned = {name: _clean(name, value) for name, value in fields.items()}
-    row: dict[str, Any] = {
-        "record_id": key,
-        "entry_type": entry_type.lower(),
-        "source_file": source,
-        "source_line": line,
-    }
-    used: set[str] = set()
-    for column, names in FIELD_COLUMNS.items():
-        if column == "venue":
-            names = VENUE_FIELDS.get(entry_type.lower(), names)
-        for name in names:
-            if cleaned.get(name):
-                row[column] = cleaned[name]
-                used.add(name)
-                break
-    for name in _NAME_FIELDS:
-        if name in fields:
-            people = tuple(format_name(n) for n in split_multiple_persons_names(fields[name]))
-            if name == "author":
-                row["authors"] = people
-                used.add(name)
-            else:
-                cleaned[name] = " and ".join(people)
-    if "url" not in row and "howpublished" in fields:
-        match = _URL_IN_TEXT.search(fields["howpublished"])
-        if match:
-            row["url"] = match.group(1)
-            if row.get("venue") == cleaned.get("howpublished"):
-                row.pop("venue")
-                used.add("howpublished")
-    if "doi" in row:
-        doi = normalise_doi(row["doi"])
-        if doi is None:
-            notes.append(f"doi {row['doi']!r} is not a DOI; kept in extra as doi_raw")
-            cleaned["doi_raw"] = row.pop("doi")
-        else:
-            row["doi"] = doi
-    row["pages"] = normalise_pages(row.get("pages"))
-    row["keywords"] = split_keywords(row.get("keywords"))
-    month = row.get("month")
-    if month is not None:
-        row["month"] = normalise_month(month)
-        if row["month"] is None:
-            notes.append(f"month {month!r} is not a month number or name; kept in extra")
-            cleaned["month_raw"] = month
-    row["source_type"] = source_type_for(entry_type, row.get("source_type"))
-    row["source_group"] = source_group_for(row["source_type"], row.get("source_group"))
-    row["extra"] = tuple(
-        sorted((name, value) for name, value in cleaned.items() if name not in used and value)
-    )
-    return row, notes
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    entries: dict[int, _Entry] = field(default_factory=dict)  # row index -> entry (crossref)
+    failures: list[LoadFailure] = field(default_factory=list)
+    warnings: list[tuple[int, LoadWarning]] = field(default_factory=list)  # row index or -1
+    counts: dict[str, list[int]] = field(default_factory=dict)  # file -> [blocks, other]
+    strings: list[tuple[str, str, str, int]] = field(default_factory=list)
 
 
 def _reason(error: Exception) -> str:
@@ -202,16 +182,468 @@ def _reason(error: Exception) -> str:
     return " ".join(str(reason).split())
 
 
-def parse_bibtex_string(
-    text: str,
-    source_file: str = "<string>",
-    *,
-    locate: Callable[[int], tuple[str, int]] | None = None,
-) -> LoadResult:
-    r"""Parse BibTeX text; see :func:`read_bibtex`.
+def _split(text: str) -> list[model.Block]:
+    with quiet_logger("bibtexparser", logging.CRITICAL):  # its failures come back as data
+        return list(Splitter(text).split().blocks)
 
-    ``locate`` maps a line of ``text`` to ``(file, line)`` when ``text`` joins several files
-    (so macros and crossrefs work across them); accounting is then per file.
+
+class _Resolver:
+    """Expands one entry's raw fields (macros, ``#``), recovering from missing commas."""
+
+    def __init__(self, macros: MacroTable) -> None:
+        self.macros = macros
+
+    def fields(self, entry: model.Entry, source: str, line: int, chunk: _Chunk,
+               row_index: int) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        fields: dict[str, str] = {}
+        duplicates: list[tuple[str, str]] = []
+        pending = [(fld.key, str(fld.value)) for fld in entry.fields]
+        position = 0
+        while position < len(pending):
+            raw_name, raw_value = pending[position]
+            position += 1
+            name = field_key(raw_name)
+            value = self._value(name, raw_value, entry.key, source, line, chunk, row_index,
+                                pending, position)
+            if name in fields:
+                duplicates.append((name, value))
+            else:
+                fields[name] = value
+        return fields, duplicates
+
+    def _value(self, name: str, raw: str, key: str, source: str, line: int, chunk: _Chunk,
+               row_index: int, pending: list[tuple[str, str]], position: int) -> str:
+        parts = parse_value(raw)
+        if parts.trailing:
+            recovered = _FIELD_START.match(parts.trailing)
+            if recovered and parts.parts:
+                pending.insert(position, (recovered.group(1),
+                                          parts.trailing[recovered.end():]))
+                chunk.warnings.append((row_index, LoadWarning(
+                    source, line, "missing_comma",
+                    f"field {name!r} is followed by {recovered.group(1)!r} without a comma; "
+                    "read as two fields", key)))
+            else:
+                chunk.warnings.append((row_index, LoadWarning(
+                    source, line, "field_syntax",
+                    f"field {name!r} has text after its value ({parts.trailing[:40]!r}); "
+                    "kept as written", key)))
+                return strip_braces(raw)
+        try:
+            return self.macros.expand(parts)
+        except MacroError as err:
+            chunk.warnings.append((row_index, LoadWarning(
+                source, line, "unknown_macro",
+                f"field {name!r}: macro {err.args[0]}; kept as written", key)))
+            return raw.strip()
+
+
+def _parse_chunk(text: str, source: str, offset: int, macro_defs: Sequence[tuple[str, str]],
+                 targets: frozenset[str], file_database: str) -> _Chunk:
+    """Split ``text`` (lines ``offset + 1 ...`` of ``source``) and build its records."""
+    return _build_chunk(_split(text), source, offset, macro_defs, targets, file_database)
+
+
+def _strings(blocks: Iterable[model.Block]) -> list[tuple[str, str]]:
+    out = []
+    for block in blocks:
+        inner = block.ignore_error_block if isinstance(block, model.DuplicateBlockKeyBlock) \
+            else block
+        if isinstance(inner, model.String):
+            out.append((inner.key, str(inner.value)))
+    return out
+
+
+def _build_chunk(blocks: list[model.Block], source: str, offset: int,
+                 macro_defs: Sequence[tuple[str, str]], targets: frozenset[str],
+                 file_database: str) -> _Chunk:
+    """Turn split blocks into rows, failures and warnings."""
+    chunk = _Chunk()
+    macros = MacroTable(macro_defs)
+    resolver = _Resolver(macros)
+    tally = chunk.counts.setdefault(source, [0, 0])
+    for block in blocks:
+        line = offset + (block.start_line or 0) + 1
+        tally[0] += 1
+        if isinstance(block, model.DuplicateBlockKeyBlock):
+            inner = block.ignore_error_block
+            if isinstance(inner, model.String):
+                block = inner
+            else:
+                block = inner if inner is not None else block
+        if isinstance(block, model.String):
+            tally[1] += 1
+            chunk.strings.append((block.key, str(block.value), source, line))
+            continue
+        entry: model.Entry | None = None
+        if isinstance(block, model.Entry):
+            entry = block
+        elif isinstance(block, model.DuplicateFieldKeyBlock):
+            entry = block.ignore_error_block
+        elif isinstance(block, model.ParsingFailedBlock):
+            chunk.failures.append(LoadFailure(source, line, "parse", _reason(block.error),
+                                              block.raw))
+            continue
+        elif isinstance(block, model.ImplicitComment) and _STRAY_ENTRY.search(block.raw):
+            chunk.failures.append(LoadFailure(
+                source, line, "stray_entry",
+                "a line starts with '@' but is not a well-formed entry (expected "
+                "'@type{key, field = {value}, ...}'); fix it or remove the '@'", block.raw))
+            continue
+        else:
+            tally[1] += 1
+            continue
+        if entry is None:  # pragma: no cover - bibtexparser always attaches the entry
+            chunk.failures.append(LoadFailure(source, line, "parse", "unreadable", block.raw))
+            continue
+        row_index = len(chunk.rows)
+        fields, duplicates = resolver.fields(entry, source, line, chunk, row_index)
+        item = _Entry(entry.key.strip(), entry.entry_type.lower(), fields, duplicates,
+                      source, line, "")
+        notes: list[str] = []
+        row = _record(item, notes, file_database)
+        chunk.warnings.extend((row_index, LoadWarning(source, line, "field", n, item.key))
+                              for n in notes)
+        if duplicates:
+            chunk.warnings.append((row_index, LoadWarning(
+                source, line, "duplicate_field",
+                f"entry repeats field(s) {sorted({n for n, _ in duplicates})}; the first value "
+                "of each is in its column, the others are in extra", item.key)))
+        if "crossref" in fields or item.key.lower() in targets:
+            chunk.entries[row_index] = item
+        chunk.rows.append(row)
+    return chunk
+
+
+# --------------------------------------------------------------------------- records
+
+def _inherit(fields: dict[str, str], parent: Mapping[str, str]) -> dict[str, str]:
+    """Apply BibTeX ``crossref``: missing fields come from the parent entry."""
+    merged = dict(fields)
+    for key, value in parent.items():
+        if key in ("crossref", "ids"):
+            continue
+        if key == "title":
+            merged.setdefault("booktitle", value)
+            continue
+        merged.setdefault(key, value)
+    return merged
+
+
+def _database(fields: Mapping[str, str], file_database: str) -> str:
+    source = strip_braces(fields.get("source", "")).strip().lower()
+    if source in ("scopus", "web of science", "pubmed", "embase"):
+        return {"web of science": "wos"}.get(source, source)
+    unique = strip_braces(fields.get("unique-id", "")).strip().upper()
+    if unique.startswith("WOS:") or "web-of-science-categories" in fields:
+        return "wos"
+    if "scopus.com" in fields.get("url", ""):
+        return "scopus"
+    return file_database or "bibtex"
+
+
+def _record(entry: _Entry, notes: list[str], file_database: str) -> dict[str, Any]:
+    """Map the fields of one entry (macros resolved, still LaTeX) to a record row."""
+    entry_type, fields = entry.entry_type, entry.fields
+    extras = Extras()
+    row: dict[str, Any] = {
+        "record_id": entry.key,
+        "entry_type": entry_type,
+        "source_file": entry.source,
+        "source_line": entry.line,
+        "database": _database(fields, file_database),
+    }
+    cleaned: dict[str, str] = {}
+    for name, value in fields.items():
+        if name in _NAME_FIELDS:
+            continue
+        cleaned[name] = _clean(name, value)
+    used: set[str] = set()
+    for column, names in FIELD_COLUMNS.items():
+        if column == "venue":  # the type's own venue field first, then any venue field
+            names = (*VENUE_FIELDS.get(entry_type, ()), *names)
+        for name in names:
+            if cleaned.get(name):
+                row[column] = cleaned[name]
+                used.add(name)
+                break
+    if "author" in fields:
+        row["authors"] = _people(fields["author"])
+    if "editor" in fields:
+        for person in _people(fields["editor"]):
+            extras.add("editor", person)
+    if "url" not in row and "howpublished" in fields:
+        match = _URL_IN_TEXT.search(fields["howpublished"])
+        if match:
+            row["url"] = match.group(1)
+            if row.get("venue") == cleaned.get("howpublished"):
+                row.pop("venue")
+                used.add("howpublished")
+    row["title"] = clean_title(row.get("title"))
+    if row.get("abstract"):
+        abstract = row.pop("abstract")
+        add_abstract(row, extras, abstract)
+    if "doi" in cleaned:
+        used.add("doi")
+        add_doi(row, extras, [cleaned["doi"]], notes)
+    row["pages"] = normalise_pages(row.get("pages"))
+    row["keywords"] = split_keywords(row.get("keywords"))
+    year = normalise_year(cleaned.get("year"))
+    used.add("year")
+    if cleaned.get("year") and str(year) != cleaned["year"].strip():
+        extras.add("year", cleaned["year"])
+    month = None
+    if cleaned.get("month"):
+        month = normalise_month(cleaned["month"])
+        used.add("month")
+        if month is None:
+            notes.append(f"month {cleaned['month']!r} is not a month number or name; kept in "
+                         "extra")
+            extras.add("month", cleaned["month"])
+    if cleaned.get("date"):
+        y, m, more = date_parts(cleaned["date"])
+        year = year if year is not None else y
+        month = month if month is not None else m
+        used.add("date")
+        if more or (y is not None and y != year) or (m is not None and m != month):
+            extras.add("date", cleaned["date"])
+    row["year"], row["month"] = year, month
+    row["source_type"] = source_type_for(entry_type, row.get("source_type"))
+    row["source_group"] = source_group_for(row["source_type"], row.get("source_group"))
+    for name, value in cleaned.items():
+        if name not in used:
+            extras.add(name, value)
+    for name, value in entry.duplicates:
+        if name in _NAME_FIELDS:
+            for person in _people(value):
+                extras.add(name, person)
+        else:
+            extras.add(name, _clean(name, value))
+    row["extra"] = sort_extras(extras)
+    return row
+
+
+# --------------------------------------------------------------------------- driver
+
+def _pieces(text: str, parts: int) -> list[tuple[str, int]]:
+    """Cut ``text`` into about ``parts`` pieces at lines that start a block."""
+    if parts <= 1 or len(text) < 2:
+        return [(text, 0)]
+    size = len(text) // parts
+    cuts = [0]
+    for target in range(size, len(text), size):
+        mark = _BLOCK_START.search(text, target)
+        if mark is None:
+            break
+        if mark.start() > cuts[-1]:
+            cuts.append(mark.start())
+    cuts.append(len(text))
+    out, line = [], 0
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        out.append((text[start:end], line))
+        line += text.count("\n", start, end)
+    return out
+
+
+def _prescan_strings(texts: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Find the ``@string`` definitions of every text without a full parse."""
+    found: list[tuple[str, str]] = []
+    for _, text in texts:
+        for mark in _STRING_START.finditer(text):
+            nxt = _BLOCK_START.search(text, mark.end())
+            snippet = text[mark.start(): nxt.start() if nxt else len(text)]
+            for block in _split(snippet):
+                if isinstance(block, model.String):
+                    found.append((block.key, str(block.value)))
+    return found
+
+
+def _workers(workers: int | None, size: int) -> int:
+    if workers is not None:
+        return max(1, int(workers))
+    if size < PARALLEL_MIN_CHARS:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _run(args: tuple[str, str, int, list[tuple[str, str]], frozenset[str], str]) -> _Chunk:
+    return _parse_chunk(*args)
+
+
+def parse_bibtex_texts(texts: Sequence[tuple[str, str]], *,
+                       workers: int | None = None) -> LoadResult:
+    """Parse several BibTeX texts as one database: macros and crossrefs serve them all.
+
+    Parameters
+    ----------
+    texts : sequence of (source_file, text)
+        In order; lines and per-file accounting stay per text.
+    workers : int, optional
+        Processes to use; by default one for texts under :data:`PARALLEL_MIN_CHARS`
+        characters, else up to four (the machine's cores).
+
+    Returns
+    -------
+    LoadResult
+    """
+    targets = frozenset(m.group(1).lower() for _, text in texts
+                        for m in _CROSSREF.finditer(text))
+    n_workers = _workers(workers, sum(len(t) for _, t in texts))
+    databases = {src: bibtex_file_database(text) for src, text in texts}
+    chunks: list[_Chunk] = []
+    if n_workers > 1:
+        prescan = _prescan_strings(texts)
+        jobs = [(piece, src, offset, prescan, targets, databases[src])
+                for src, text in texts for piece, offset in _pieces(text, 2 * n_workers)]
+        with ProcessPoolExecutor(n_workers) as pool:
+            chunks = list(pool.map(_run, jobs))
+        found = [(k, v) for c in chunks for k, v, _, _ in c.strings]
+        if [(k.lower(), v) for k, v in found] != [(k.lower(), v) for k, v in prescan]:
+            logger.info("@string definitions seen differently in pieces; parsing in one pass")
+            chunks = []
+    if not chunks:  # one split per file; every file's macros known before any record
+        split = [(src, _split(text)) for src, text in texts]
+        macro_defs = [d for _, blocks in split for d in _strings(blocks)]
+        chunks = [_build_chunk(blocks, src, 0, macro_defs, targets, databases[src])
+                  for src, blocks in split]
+    return _combine(chunks, [src for src, _ in texts])
+
+
+def _combine(chunks: list[_Chunk], sources: list[str]) -> LoadResult:
+    rows: list[dict[str, Any]] = []
+    entries: dict[int, _Entry] = {}
+    failures: list[LoadFailure] = []
+    warns: list[LoadWarning] = []
+    counts: dict[str, list[int]] = {src: [0, 0] for src in sources}
+    strings: list[tuple[str, str, str, int]] = []
+    row_warnings: dict[int, list[LoadWarning]] = {}
+    for chunk in chunks:
+        base = len(rows)
+        rows.extend(chunk.rows)
+        entries.update({base + i: e for i, e in chunk.entries.items()})
+        failures.extend(chunk.failures)
+        for index, warning in chunk.warnings:
+            row_warnings.setdefault(base + index, []).append(warning)
+        for src, (n_blocks, n_other) in chunk.counts.items():
+            counts[src][0] += n_blocks
+            counts[src][1] += n_other
+        strings.extend(chunk.strings)
+    seen_macros: dict[str, str] = {}
+    for key, _, src, line in strings:
+        if key.lower() in seen_macros:
+            warns.append(LoadWarning(src, line, "duplicate_macro",
+                                     f"@string {key!r} defined again (first at "
+                                     f"{seen_macros[key.lower()]}); the last definition is used"))
+        seen_macros[key.lower()] = f"{src}:{line}"
+    _crossrefs(rows, entries, row_warnings)
+    ids = IdMaker(r["record_id"] for r in rows if r["record_id"])
+    generated: set[str] = set()
+    seen: dict[str, str] = {}
+    counters: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        key = row["record_id"]
+        where = f"{row['source_file']}:{row['source_line']}"
+        if not key:
+            key = ids.make(row.get("authors") or (), normalise_year(row.get("year")),
+                           row.get("title"))
+            generated.add(key)
+            row_warnings.setdefault(index, []).append(LoadWarning(
+                row["source_file"], row["source_line"], "missing_key",
+                f"entry has no citation key; kept as {key!r}", key))
+        if key in seen:
+            count = counters.get(key, 2)
+            while f"{key}-{count}" in seen:
+                count += 1
+            counters[key] = count + 1
+            new_key = f"{key}-{count}"
+            row_warnings.setdefault(index, []).append(LoadWarning(
+                row["source_file"], row["source_line"], "duplicate_key",
+                f"citation key {key!r} already used at {seen[key]}; this entry kept as "
+                f"{new_key!r}", new_key))
+            key = new_key
+        seen[key] = where
+        row["record_id"] = key
+    for index in range(len(rows)):
+        for warning in row_warnings.get(index, ()):
+            warns.append(replace(warning, record_id=rows[index]["record_id"]))
+    failures.sort(key=lambda f: (sources.index(f.source_file), f.line or 0))
+    accounting = []
+    records_per_file: dict[str, int] = {}
+    for row in rows:
+        records_per_file[row["source_file"]] = records_per_file.get(row["source_file"], 0) + 1
+    failures_per_file: dict[str, int] = {}
+    for failure in failures:
+        failures_per_file[failure.source_file] = failures_per_file.get(
+            failure.source_file, 0) + 1
+    for src in sources:
+        n_blocks, n_other = counts[src]
+        accounting.append([src, n_blocks, records_per_file.get(src, 0),
+                           failures_per_file.get(src, 0), n_other])
+    blocks = pd.DataFrame(accounting,
+                          columns=["source_file", "blocks", "records", "failures", "other"])
+    return LoadResult(records_frame(rows), tuple(failures), tuple(warns), blocks,
+                      frozenset(generated))
+
+
+def _crossrefs(rows: list[dict[str, Any]], entries: dict[int, _Entry],
+               row_warnings: dict[int, list[LoadWarning]]) -> None:
+    """Resolve ``crossref`` chains once each (memoised), rebuilding the children's rows."""
+    by_key: dict[str, _Entry] = {}
+    for index in sorted(entries):
+        by_key.setdefault(entries[index].key.lower(), entries[index])
+    resolved: dict[str, dict[str, str]] = {}
+
+    def resolve(start: _Entry, index: int) -> dict[str, str]:
+        chain: list[_Entry] = []
+        seen: set[str] = set()
+        current: _Entry | None = start
+        while current is not None:
+            key = current.key.lower()
+            if key in resolved:
+                break
+            if key in seen:
+                row_warnings.setdefault(index, []).append(LoadWarning(
+                    start.source, start.line, "crossref", "crossref cycle; stopped",
+                    start.key))
+                break
+            seen.add(key)
+            chain.append(current)
+            parent_key = current.fields.get("crossref")
+            if not parent_key:
+                break
+            target = strip_braces(parent_key).strip().lower()
+            parent = by_key.get(target)
+            if parent is None:
+                row_warnings.setdefault(index, []).append(LoadWarning(
+                    start.source, start.line, "crossref",
+                    f"crossref {parent_key!r} names no entry in the files read together; "
+                    "fields not inherited", start.key))
+                break
+            current = parent
+        inherited = resolved.get(current.key.lower(), {}) if current is not None else {}
+        for item in reversed(chain):
+            inherited = _inherit(item.fields, inherited) if inherited else dict(item.fields)
+            resolved.setdefault(item.key.lower(), inherited)
+        return inherited
+
+    for index in sorted(entries):
+        entry = entries[index]
+        if "crossref" not in entry.fields:
+            continue
+        fields = resolve(entry, index)
+        if fields is entry.fields or fields == entry.fields:
+            continue
+        notes: list[str] = []
+        database = rows[index]["database"]
+        row = _record(replace(entry, fields=fields), notes, "")
+        row["database"] = database
+        row["record_id"] = rows[index]["record_id"]
+        rows[index] = row
+
+
+def parse_bibtex_string(text: str, source_file: str = "<string>", *,
+                        workers: int | None = 1) -> LoadResult:
+    r"""Parse BibTeX text; see :func:`read_bibtex`.
 
     Examples
     --------
@@ -219,156 +651,45 @@ def parse_bibtex_string(
     >>> result.records.loc[0, ["record_id", "title"]].tolist()
     ['k', 'A Über']
     """
-    with quiet_logger("bibtexparser", logging.CRITICAL):  # its failures come back as data
-        library = bibtexparser.parse_string(text, parse_stack=[])
-    failures: list[LoadFailure] = []
+    return parse_bibtex_texts([(source_file, text)], workers=workers)
+
+
+def read_bibtex_files(paths: Iterable[str | Path], *, encoding: str | None = None,
+                      workers: int | None = None) -> LoadResult:
+    """Read several BibTeX files as one database (shared macros and crossrefs).
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        The files, in order (BibTeX reads ``\\bibliography{a,b}`` in order).
+    encoding : str, optional
+        Force a codec for every file.
+    workers : int, optional
+        See :func:`parse_bibtex_texts`.
+
+    Returns
+    -------
+    LoadResult
+        Lines, failures and accounting stay per file.
+
+    Raises
+    ------
+    CorpusInputError
+        When a file cannot be read or decoded.
+    """
+    texts: list[tuple[str, str]] = []
     warns: list[LoadWarning] = []
-    strings = [
-        b.ignore_error_block if isinstance(b, model.DuplicateBlockKeyBlock) else b
-        for b in library.blocks
-        if isinstance(b, model.String)
-        or (isinstance(b, model.DuplicateBlockKeyBlock)
-            and isinstance(b.ignore_error_block, model.String))
-    ]
-    macros, macro_problems = _resolve_macros(strings)
-    for problem in macro_problems:
-        warns.append(LoadWarning(source_file, None, "unknown_macro", problem))
-
-    raw_entries: list[tuple[str, str, dict[str, str], str, int]] = []
-    generated: set[str] = set()
-    seen_keys: dict[str, str] = {}
-    where = locate or (lambda n: (source_file, n))
-    counts: dict[str, list[int]] = {}  # file -> [blocks, other]
-    for block in library.blocks:
-        src, line = where((block.start_line or 0) + 1)
-        tally = counts.setdefault(src, [0, 0])
-        tally[0] += 1
-        entry: model.Entry | None = None
-        if isinstance(block, model.Entry):
-            entry = block
-        elif isinstance(block, model.DuplicateBlockKeyBlock) and isinstance(
-            block.ignore_error_block, model.String
-        ):
-            tally[1] += 1
-            warns.append(
-                LoadWarning(src, line, "duplicate_macro",
-                            f"@string {block.key!r} defined again; the last definition is used")
-            )
-            continue
-        elif isinstance(block, model.DuplicateBlockKeyBlock):
-            entry = block.ignore_error_block
-        elif isinstance(block, model.DuplicateFieldKeyBlock):
-            entry = block.ignore_error_block
-            warns.append(
-                LoadWarning(
-                    src, line, "duplicate_field",
-                    f"entry repeats field(s) {sorted(block.duplicate_keys)}; "
-                    "the first value of each is kept, the others are in the raw text",
-                    entry.key if entry is not None else None,
-                )
-            )
-        elif isinstance(block, model.ParsingFailedBlock):
-            failures.append(
-                LoadFailure(src, line, "parse", _reason(block.error), block.raw)
-            )
-            continue
-        elif isinstance(block, model.ImplicitComment) and _ENTRYISH.search(block.raw):
-            failures.append(
-                LoadFailure(
-                    src, line, "stray_entry",
-                    "text that starts like an entry could not be parsed as one",
-                    block.raw,
-                )
-            )
-            continue
-        else:
-            tally[1] += 1
-            continue
-        if entry is None:  # pragma: no cover - bibtexparser always attaches the entry
-            failures.append(LoadFailure(src, line, "parse", "unreadable", block.raw))
-            continue
-        key = entry.key.strip()
-        if not key:
-            title = latex_to_unicode(entry.fields_dict["title"].value) if "title" in \
-                entry.fields_dict else None
-            key = make_record_id((), None, title, set(seen_keys))
-            generated.add(key)
-            warns.append(LoadWarning(src, line, "missing_key",
-                                     f"entry has no citation key; kept as {key!r}", key))
-        if key in seen_keys:
-            count = 2
-            while f"{key}-{count}" in seen_keys:
-                count += 1
-            new_key = f"{key}-{count}"
-            warns.append(
-                LoadWarning(
-                    src, line, "duplicate_key",
-                    f"citation key {key!r} already used at {seen_keys[key]}; "
-                    f"this entry kept as {new_key!r}",
-                    new_key,
-                )
-            )
-            key = new_key
-        seen_keys[key] = f"{src}:{line}"
-        fields: dict[str, str] = {}
-        for fld in entry.fields:
-            name = fld.key.lower()
-            if name in fields:
-                continue
-            try:
-                fields[name] = resolve_value(str(fld.value), macros)
-            except UnknownMacroError as err:
-                warns.append(
-                    LoadWarning(
-                        src, line, "unknown_macro",
-                        f"field {name!r} uses undefined macro {err.args[0]!r}; kept as written",
-                        key,
-                    )
-                )
-                fields[name] = str(fld.value)
-        raw_entries.append((key, entry.entry_type, fields, src, line))
-
-    by_key = {k.lower(): f for k, _, f, _, _ in raw_entries}
-    rows = []
-    for key, entry_type, fields, src, line in raw_entries:
-        parent_key = fields.get("crossref")
-        seen = {key.lower()}
-        while parent_key:
-            parent = by_key.get(strip_braces(parent_key).strip().lower())
-            if parent is None:
-                warns.append(
-                    LoadWarning(
-                        src, line, "crossref",
-                        f"crossref {parent_key!r} names no entry in the files read together; "
-                        "fields not inherited", key,
-                    )
-                )
-                break
-            if parent_key.lower() in seen:
-                warns.append(
-                    LoadWarning(src, line, "crossref", "crossref cycle; stopped", key)
-                )
-                break
-            seen.add(parent_key.lower())
-            _inherit(fields, parent)
-            parent_key = parent.get("crossref") if parent.get("crossref") != parent_key else None
-        row, notes = _record(key, entry_type, fields, src, line)
-        warns.extend(LoadWarning(src, line, "field", n, key) for n in notes)
-        rows.append(row)
-
-    accounting = []
-    for src, (n_blocks, n_other) in (counts or {source_file: [0, 0]}).items():
-        n_records = sum(r["source_file"] == src for r in rows)
-        n_failures = sum(f.source_file == src for f in failures)
-        accounting.append([src, n_blocks, n_records, n_failures, n_other])
-    blocks = pd.DataFrame(
-        accounting, columns=["source_file", "blocks", "records", "failures", "other"]
-    )
-    return LoadResult(records_frame(rows), tuple(failures), tuple(warns), blocks,
-                      frozenset(generated))
+    for path in paths:
+        decoded = read_text(path, encoding)
+        texts.append((str(path), decoded.text))
+        if decoded.fallback:
+            warns.append(LoadWarning(str(path), None, "encoding", decoded.problem))
+    result = parse_bibtex_texts(texts, workers=workers)
+    return replace(result, warnings=(*warns, *result.warnings)) if warns else result
 
 
-def read_bibtex(path: str | Path, *, encoding: str | None = None) -> LoadResult:
+def read_bibtex(path: str | Path, *, encoding: str | None = None,
+                workers: int | None = None) -> LoadResult:
     """Read one BibTeX file into records and failures.
 
     Parameters
@@ -376,15 +697,22 @@ def read_bibtex(path: str | Path, *, encoding: str | None = None) -> LoadResult:
     path : str or Path
         A ``.bib`` file.
     encoding : str, optional
-        Force a codec; by default BOMs, UTF-16 and UTF-8 are detected, and a file that is not
-        valid UTF-8 is read as cp1252 with a warning naming the file.
+        Force a codec; by default BOMs, UTF-32, UTF-16 and UTF-8 are detected, and a file
+        that is not valid UTF-8 is read as cp1252 with a warning naming the file.
+    workers : int, optional
+        Processes for a large file; see :func:`parse_bibtex_texts`.
 
     Returns
     -------
     LoadResult
         ``records`` with :data:`toolkit.types.RECORD_COLUMNS`; ``failures`` for blocks that
         did not parse (with line and raw text); ``warnings`` for renamed duplicate keys,
-        unresolved crossrefs, undefined macros and encoding fallbacks.
+        unresolved crossrefs, undefined macros, missing commas and encoding fallbacks.
+
+    Raises
+    ------
+    CorpusInputError
+        When the file cannot be read or decoded.
 
     Examples
     --------
@@ -394,12 +722,4 @@ def read_bibtex(path: str | Path, *, encoding: str | None = None) -> LoadResult:
     >>> read_bibtex(tmp).records.loc[0, "venue"]
     'J. Tests'
     """
-    path = Path(path)
-    decoded = read_text(path, encoding)
-    result = parse_bibtex_string(decoded.text, str(path))
-    if decoded.fallback:
-        warning = LoadWarning(
-            str(path), None, "encoding", "not valid UTF-8; decoded as cp1252"
-        )
-        return replace(result, warnings=(warning, *result.warnings))
-    return result
+    return read_bibtex_files([path], encoding=encoding, workers=workers)

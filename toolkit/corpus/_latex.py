@@ -6,8 +6,10 @@ write: accents in every brace form (``{\"u}``, ``\"{u}``, ``{\'\i}``, ``{\c{c}}`
 escaped specials (``\&``, ``\%``), dashes and quotes (``--``, ````), ``~``, font and
 emphasis commands, and inline math (kept verbatim). Only a macro that this table does not
 know but pylatexenc does goes to pylatexenc, through one walker context and one converter
-built once per process. A macro neither knows stays in the text as written, so no
-character is ever dropped silently; an unescaped ``%`` is a percent sign, not a comment.
+built once per process. A command neither knows keeps its argument's text
+(``\ch{Mg^{2+}}`` gives ``Mg^2+``) or, without an argument, stays as written, so no
+character of the text is dropped silently; an unescaped ``%`` is a percent sign, not a
+comment.
 
 :class:`MacroTable` expands ``@string`` macros lazily, only when a field uses them, and
 refuses an expansion longer than :data:`MAX_EXPANSION` characters (a few doubling macros
@@ -337,7 +339,7 @@ NAMED: dict[str, str] = {
     "xspace": "", "relax": "", "protect": "", "noopsort": "", "hbox": "", "mbox": "",
     "null": "", "nobreak": "", "allowbreak": "", "break": " ", "newline": " ",
     "par": " ", "quad": " ", "qquad": " ", "enspace": " ", "thinspace": " ",
-    "space": " ", "nobreakspace": " ",
+    "space": " ", "nobreakspace": " ", "backslash": "\\",
 }
 #: Commands whose argument is kept as text (emphasis, fonts, boxes) or switches dropped.
 FORMAT = frozenset({
@@ -357,13 +359,16 @@ _SYMBOLS = {
 _ACCENT_CHARS = "\"'`^~=."
 _LETTER_ACCENTS = "cvuHkrdbtGUh"
 _TOKEN = re.compile(
-    r"""\\(?P<acc>["'`^~=.])[ \t]*(?:\{[ \t]*(?P<a1>\\[ij](?![A-Za-z])|[A-Za-z]?)[ \t]*\}
+    r"""\\(?P<keep>(?:cite|Cite|parencite|textcite|autocite|footcite|nocite)[a-zA-Z]*\*?
+                  (?:\[[^\]]*\])*\{(?:[^{}]|\{[^{}]*\})*\}
+                  |(?:ref|eqref|pageref|autoref|label)\{(?:[^{}]|\{[^{}]*\})*\})
+      |\\(?P<acc>["'`^~=.])[ \t]*(?:\{[ \t]*(?P<a1>\\[ij](?![A-Za-z])|[A-Za-z]?)[ \t]*\}
                                      |(?P<a2>\\[ij](?![A-Za-z])|[A-Za-z]))
       |\\(?P<lacc>[cvuHkrdbtGUh])(?:[ \t]*\{[ \t]*(?P<l1>\\[ij](?![A-Za-z])|[A-Za-z]?)[ \t]*\}
                                   |[ \t]+(?P<l2>[A-Za-z]))
       |\\(?P<name>[A-Za-z]+)(?P<sp>[ \t\n]*)
       |\\(?P<sym>[^A-Za-z])
-      |(?<!\\)\$(?P<math>[^$]+)\$
+      |\$(?P<math>[^$]+)\$
       |(?P<lig>---|--|``|'')
       |(?P<brace>[{}])
       |(?P<tilde>~)""",
@@ -387,6 +392,8 @@ class _NeedsFallback(Exception):
 
 def _replace(match: re.Match[str]) -> str:
     group = match.lastgroup
+    if group == "keep":  # a citation or reference: the key is data, kept as written
+        return match.group(0)
     if group in ("acc", "a1", "a2"):
         base = match.group("a1") if match.group("a1") is not None else match.group("a2")
         return _combine(base or "", match.group("acc"))
@@ -401,7 +408,9 @@ def _replace(match: re.Match[str]) -> str:
             return ""
         if name in _pylatexenc()[2]:
             raise _NeedsFallback(name)
-        return match.group(0)  # unknown to everyone: keep it as written
+        if match.string.startswith("{", match.end()):
+            return ""  # unknown command with an argument: the argument's text stays
+        return match.group(0)  # unknown symbol-like command: kept as written
     if group == "sym":
         char = match.group("sym")
         return _SYMBOLS.get(char, char)

@@ -471,6 +471,9 @@ _FIELD_KEY = re.compile(r"[^0-9a-z_.:+/-]+")
 def field_key(name: str) -> str:
     """Normalise a field or column name for ``extra``: lower case, other characters ``_``.
 
+    A leading special character stays visible (``%month``, a field someone commented out,
+    becomes ``_month``, not ``month``).
+
     Examples
     --------
     >>> field_key("funding_text 1"), field_key("Author(s) ID")
@@ -478,7 +481,7 @@ def field_key(name: str) -> str:
     >>> field_key("Web-of-Science-Categories")
     'web-of-science-categories'
     """
-    key = _FIELD_KEY.sub("_", str(name).strip().lower()).strip("_")
+    key = _FIELD_KEY.sub("_", str(name).strip().lower()).rstrip("_")
     return key or "field"
 
 

@@ -61,7 +61,6 @@ from toolkit.corpus._schema import (
     LoadResult,
     LoadWarning,
     field_key,
-    normalise_month,
     normalise_pages,
     normalise_year,
     records_frame,
@@ -394,11 +393,11 @@ def _record(entry: _Entry, notes: list[str], file_database: str) -> dict[str, An
         extras.add("year", cleaned["year"])
     month = None
     if cleaned.get("month"):
-        month = normalise_month(cleaned["month"])
+        _, month, more = date_parts(cleaned["month"])
         used.add("month")
-        if month is None:
-            notes.append(f"month {cleaned['month']!r} is not a month number or name; kept in "
-                         "extra")
+        if month is None or more:
+            notes.append(f"month {cleaned['month']!r} is not one month number or name; kept "
+                         "in extra")
             extras.add("month", cleaned["month"])
     if cleaned.get("date"):
         y, m, more = date_parts(cleaned["date"])

@@ -181,6 +181,9 @@ def row_from_cells(
         start, end = get("page_start"), get("page_end")
         pages = f"{start}-{end}" if start and end else (start or end)
     row["authors"] = _split_authors(get("authors"))
+    if _AUTHOR_ID.search(get("authors").split(";")[0]):  # Scopus ids stripped: keep the cell
+        author_column = next(c for c in lookup["authors"] if (cells.get(c) or "").strip())
+        extras.add(field_key(author_column), get("authors"))
     year_text = get("year")
     row["year"], month, more = date_parts(year_text)
     row["month"] = normalise_month(get("month")) if get("month") else month

@@ -89,6 +89,22 @@ def _match_brace(raw: str, start: int) -> int:
     return -1
 
 
+_PAIR = re.compile(r"\{[^{}]*\}")
+
+
+def _closes_at_end(raw: str) -> bool:
+    """Whether the ``{`` opening ``raw`` is closed by its last ``}`` (regex passes, in C)."""
+    inner = raw[1:-1]
+    if "\\" in inner:
+        inner = inner.replace("\\{", "").replace("\\}", "")
+    if "{" not in inner and "}" not in inner:
+        return True
+    previous = None
+    while previous != inner:  # remove innermost pairs until none is left
+        previous, inner = inner, _PAIR.sub("", inner)
+    return "{" not in inner and "}" not in inner
+
+
 def _match_quote(raw: str, start: int) -> int:
     """Index of the ``"`` closing the one at ``start`` (quotes inside braces do not count)."""
     depth = 0
@@ -114,10 +130,10 @@ def parse_value(raw: str) -> ValueParts:
     'year = {2020}'
     """
     raw = raw.strip()
-    if raw.startswith("{") and raw.endswith("}") and "#" not in raw:
-        end = _match_brace(raw, 0)
-        if end == len(raw) - 1:  # the common case: one braced value
-            return ValueParts((("text", raw[1:-1]),))
+    if raw.startswith("{") and raw.endswith("}") and "#" not in raw and _closes_at_end(raw):
+        return ValueParts((("text", raw[1:-1]),))  # the common case: one braced value
+    if raw.isdigit():
+        return ValueParts((("number", raw),))
     parts: list[tuple[str, str]] = []
     pos, size = 0, len(raw)
     expect_part = True

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -384,12 +385,14 @@ _TAG = re.compile(
 _MARKUP_HINT = re.compile(r"</[A-Za-z]|<(?:br|p|hr)\s*/?>|<[A-Za-z][\w.-]*:[A-Za-z]", re.I)
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _BOILERPLATE = (
-    re.compile(r"\s*\[(?:ABSTRACT|Abstract) (?:FROM|from) [A-Za-z ]{3,40}\]\s*"),
-    re.compile(r"\s*\bCopyright of\s.{1,400}?\sis the property of\s.*$", re.S),
+    ("abstract from", re.compile(
+        r"\s*\[(?:ABSTRACT|Abstract) (?:FROM|from) [A-Za-z ]{3,40}\]\s*")),
+    ("copyright of", re.compile(r"\s*\bCopyright of\s.{1,400}?\sis the property of\s.*$",
+                                re.S)),
 )
-_COPYRIGHT = re.compile(
-    r"(?:(?<=[.!?\])\]])|^)\s*((?:Crown\s+)?(?:Copyright\b\s*(?:\([cC]\)|\u00a9)?|\u00a9|\([cC]\))"
-    r"[^\u00a9]{0,400})$")
+_COPYRIGHT_MARK = re.compile(
+    r"(?:Crown\s+)?(?:Copyright\b\s*(?:\([cC]\)|\u00a9)?|\u00a9|\([cC]\))")
+_COPYRIGHT_TAIL = 400
 
 
 _BLOCK_TAGS = frozenset({
@@ -451,16 +454,25 @@ def strip_boilerplate(abstract: str | None) -> tuple[str | None, str]:
         return abstract, ""
     removed: list[str] = []
     text = abstract
-    for pattern in _BOILERPLATE:
-        for match in list(pattern.finditer(text)):
-            removed.append(match.group().strip())
-        text = pattern.sub(" ", text).strip()
-    match = _COPYRIGHT.search(text)
-    if match and match.start(1) > 0:
-        tail = match.group(1)
-        if re.search(r"\b(?:19|20)\d\d\b|rights reserved|published by", tail, re.I):
-            removed.append(tail.strip())
-            text = text[:match.start(1)].strip()
+    low = text.lower()
+    for needle, pattern in _BOILERPLATE:
+        if needle in low:
+            removed.extend(m.group().strip() for m in pattern.finditer(text))
+            text = pattern.sub(" ", text).strip()
+    if "\u00a9" in text[-_COPYRIGHT_TAIL - 20:] or "(c)" in low[-_COPYRIGHT_TAIL - 20:] or \
+            "copyright" in low[-_COPYRIGHT_TAIL - 20:]:
+        tail_start = max(0, len(text) - _COPYRIGHT_TAIL)
+        for mark in _COPYRIGHT_MARK.finditer(text, tail_start):
+            before = text[:mark.start()].rstrip()
+            if not before:  # the whole abstract: leave it
+                break
+            if before[-1] not in ".!?]":
+                continue
+            tail = text[mark.start():]
+            if re.search(r"\b(?:19|20)\d\d\b|rights reserved|published by", tail, re.I):
+                removed.append(tail.strip())
+                text = before
+            break
     text = " ".join(text.split())
     return (text or None), " ".join(removed)
 
@@ -468,6 +480,7 @@ def strip_boilerplate(abstract: str | None) -> tuple[str | None, str]:
 _FIELD_KEY = re.compile(r"[^0-9a-z_.:+/-]+")
 
 
+@lru_cache(maxsize=4096)
 def field_key(name: str) -> str:
     """Normalise a field or column name for ``extra``: lower case, other characters ``_``.
 

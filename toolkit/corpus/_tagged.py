@@ -157,31 +157,37 @@ def split_tagged(text: str, fmt: TagFormat) -> tuple[list[TaggedRecord], list[St
         else:
             _flush(orphans, strays)
 
+    has_value = fmt.tag_line.groups >= 2
     for number, line in enumerate(_lines(text), start=1):
         match = match_tag(line)
-        tag = match.group(1).strip() if match else None
+        if match:
+            tag = match.group(1)
+            if tag[-1] == " ":
+                tag = tag.rstrip()
+        else:
+            tag = None
         if current is not None:
-            if tag == fmt.start:
+            if tag is None:
+                if fmt.end is None and not line.strip():  # MEDLINE: a blank line ends it
+                    current.closed = True
+                    records.append(current)
+                    last, current = current, None
+                else:
+                    _continue(current, line, number, continuation, fmt)
+                continue
+            if tag == fmt.start:  # the open record lacked its end tag
                 records.append(current)
                 current = None
-            elif tag is not None and tag == fmt.end:
+            elif tag == fmt.end:
                 current.closed = True
                 current.raw_lines.append(line)
-                records.append(current)
-                last, current = current, None
-                continue
-            elif tag is not None:
-                tag, value = _tag_value(match)  # type: ignore[arg-type]
-                current.fields.append((tag, value, number))
-                current.raw_lines.append(line)
-                continue
-            elif fmt.end is None and not line.strip():
-                current.closed = True
                 records.append(current)
                 last, current = current, None
                 continue
             else:
-                _continue(current, line, number, continuation, fmt)
+                value = match.group(2) if has_value else None  # type: ignore[union-attr]
+                current.fields.append((tag, value.strip() if value else "", number))
+                current.raw_lines.append(line)
                 continue
         # outside any record
         if tag == fmt.start:

@@ -138,9 +138,60 @@ def format_name(raw: str) -> str:
     return ", ".join(latex_to_unicode(p) for p in pieces if p)
 
 
+_AND = re.compile(r"[ \r\n\t]+[aA][nN][dD][ \r\n\t]+")
+_SPECIAL_GROUP = re.compile(r"\{\\[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
+
+
+def _fast_name(raw: str) -> str | None:
+    """Format a name the way :func:`format_name` does, for the common shapes; else ``None``.
+
+    BibTeX braces that only wrap a special character (``{\\"u}``) do not change how a name
+    splits, so such names are decoded first and split on commas and word case; a name with
+    other braces (``{World Bank}``), more than two commas or words that do not start with a
+    letter takes the full parser.
+    """
+    if "{" in _SPECIAL_GROUP.sub("", raw) if "{" in raw else False:
+        return None
+    text = latex_to_unicode(raw) if ("\\" in raw or "{" in raw or "~" in raw) else \
+        " ".join(raw.split())
+    if not text or "{" in text or "}" in text:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) > 3 or any(not p for p in parts[:1]):
+        return None
+    if len(parts) == 1:
+        words = parts[0].split()
+        if any(not w[0].isalpha() for w in words):
+            return None
+        if len(words) == 1:
+            return words[0]
+        lower = [i for i, w in enumerate(words[:-1]) if w[0].islower()]
+        if lower:
+            first, family = words[:lower[0]], words[lower[0]:]
+        else:
+            first, family = words[:-1], words[-1:]
+        return ", ".join(p for p in (" ".join(family), " ".join(first)) if p)
+    family = " ".join(parts[0].split())
+    rest = [" ".join(p.split()) for p in parts[1:]]
+    return ", ".join(p for p in (family, *rest) if p)
+
+
+def _split_names(raw: str) -> list[str]:
+    if "{" in raw or "\\" in raw:
+        return split_multiple_persons_names(raw)
+    names = raw.strip(" \r\n\t")
+    return [n for n in _AND.split(names) if n] if names else []
+
+
 def _people(raw: str) -> tuple[str, ...]:
-    return tuple(name for name in (format_name(n) for n in split_multiple_persons_names(raw))
-                 if name)
+    out = []
+    for name in _split_names(raw):
+        formatted = _fast_name(name)
+        if formatted is None:
+            formatted = format_name(name)
+        if formatted:
+            out.append(formatted)
+    return tuple(out)
 
 
 def _clean(name: str, value: str) -> str:
@@ -237,10 +288,19 @@ class _Resolver:
             return raw.strip()
 
 
-def _parse_chunk(text: str, source: str, offset: int, macro_defs: Sequence[tuple[str, str]],
-                 targets: frozenset[str], file_database: str) -> _Chunk:
-    """Split ``text`` (lines ``offset + 1 ...`` of ``source``) and build its records."""
-    return _build_chunk(_split(text), source, offset, macro_defs, targets, file_database)
+def _parse_chunk(text: str, lookahead: str, source: str, offset: int,
+                 macro_defs: Sequence[tuple[str, str]], targets: frozenset[str],
+                 file_database: str) -> _Chunk:
+    """Split ``text`` (lines ``offset + 1 ...`` of ``source``) and build its records.
+
+    ``lookahead`` is the line that follows the piece (the next block's first line): with it,
+    an entry left open at the end of the piece ends exactly as in one pass over the file;
+    the block it starts belongs to the next piece and is dropped here.
+    """
+    lines = text.count("\n")
+    blocks = [b for b in _split(text + lookahead) if (b.start_line or 0) < lines or
+              not lookahead]
+    return _build_chunk(blocks, source, offset, macro_defs, targets, file_database)
 
 
 def _strings(blocks: Iterable[model.Block]) -> list[tuple[str, str]]:
@@ -424,10 +484,14 @@ def _record(entry: _Entry, notes: list[str], file_database: str) -> dict[str, An
 
 # --------------------------------------------------------------------------- driver
 
-def _pieces(text: str, parts: int) -> list[tuple[str, int]]:
-    """Cut ``text`` into about ``parts`` pieces at lines that start a block."""
+def _pieces(text: str, parts: int) -> list[tuple[str, str, int]]:
+    """Cut ``text`` into about ``parts`` pieces at lines that start a block.
+
+    Returns ``(piece, lookahead, line_offset)``: ``lookahead`` is the first line of the next
+    piece (empty for the last).
+    """
     if parts <= 1 or len(text) < 2:
-        return [(text, 0)]
+        return [(text, "", 0)]
     size = len(text) // parts
     cuts = [0]
     for target in range(size, len(text), size):
@@ -439,7 +503,9 @@ def _pieces(text: str, parts: int) -> list[tuple[str, int]]:
     cuts.append(len(text))
     out, line = [], 0
     for start, end in zip(cuts, cuts[1:], strict=False):
-        out.append((text[start:end], line))
+        newline = text.find("\n", end)
+        lookahead = text[end:len(text) if newline < 0 else newline + 1]
+        out.append((text[start:end], lookahead, line))
         line += text.count("\n", start, end)
     return out
 
@@ -465,7 +531,8 @@ def _workers(workers: int | None, size: int) -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def _run(args: tuple[str, str, int, list[tuple[str, str]], frozenset[str], str]) -> _Chunk:
+def _run(args: tuple[str, str, str, int, list[tuple[str, str]], frozenset[str], str]
+         ) -> _Chunk:
     return _parse_chunk(*args)
 
 
@@ -492,8 +559,9 @@ def parse_bibtex_texts(texts: Sequence[tuple[str, str]], *,
     chunks: list[_Chunk] = []
     if n_workers > 1:
         prescan = _prescan_strings(texts)
-        jobs = [(piece, src, offset, prescan, targets, databases[src])
-                for src, text in texts for piece, offset in _pieces(text, 2 * n_workers)]
+        jobs = [(piece, lookahead, src, offset, prescan, targets, databases[src])
+                for src, text in texts
+                for piece, lookahead, offset in _pieces(text, 2 * n_workers)]
         with ProcessPoolExecutor(n_workers) as pool:
             chunks = list(pool.map(_run, jobs))
         found = [(k, v) for c in chunks for k, v, _, _ in c.strings]

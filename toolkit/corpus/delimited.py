@@ -45,13 +45,9 @@ from toolkit.corpus._schema import (
     source_type_for,
     split_keywords,
 )
+from toolkit.corpus._tagread import accounting, rename_duplicates
 from toolkit.corpus._text import read_text
-from toolkit.corpus.ris import (
-    RIS_ENTRY_TYPES,
-    accounting,
-    rename_duplicates,
-    with_encoding_warning,
-)
+from toolkit.corpus.ris import RIS_ENTRY_TYPES, with_encoding_warning
 from toolkit.corpus.wos import DOCUMENT_TYPES, parse_wos_string
 
 __all__ = ["read_csv", "parse_csv_string", "parse_wos_string", "COLUMN_SYNONYMS",

@@ -43,8 +43,9 @@ from toolkit.corpus._schema import (
     source_type_for,
     split_keywords,
 )
+from toolkit.corpus._tagread import accounting, rename_duplicates
 from toolkit.corpus._text import read_text
-from toolkit.corpus.ris import accounting, rename_duplicates, with_encoding_warning
+from toolkit.corpus.ris import with_encoding_warning
 
 __all__ = ["read_endnote_xml", "parse_endnote_xml_string", "ENDNOTE_TYPES",
            "ENDNOTE_COLUMNS"]

@@ -25,22 +25,15 @@ from toolkit.corpus._build import (
     text_or_none,
 )
 from toolkit.corpus._schema import (
-    IdMaker,
     LoadResult,
-    LoadWarning,
     normalise_pages,
-    records_frame,
     source_group_for,
     source_type_for,
 )
-from toolkit.corpus._tagged import TagFields, TagFormat, split_tagged
+from toolkit.corpus._tagged import TagFields, TagFormat
+from toolkit.corpus._tagread import TagReader, parse_tagged
 from toolkit.corpus._text import read_text
-from toolkit.corpus.ris import (
-    accounting,
-    rename_duplicates,
-    stray_failures,
-    with_encoding_warning,
-)
+from toolkit.corpus.ris import with_encoding_warning
 
 __all__ = ["read_medline", "parse_medline_string", "MEDLINE_FORMAT", "MEDLINE_EXTRA_TAGS"]
 
@@ -81,8 +74,7 @@ def expand_pages(pages: str | None) -> str | None:
     return pages
 
 
-def _row(fields: TagFields, source: str, line: int, ids: IdMaker, generated: set[str],
-         notes: list[str]) -> dict[str, Any]:
+def _row(fields: TagFields, source: str, line: int, notes: list[str]) -> dict[str, Any]:
     extras = Extras()
     row: dict[str, Any] = {"source_file": source, "source_line": line, "database": "pubmed"}
     pmid = text_or_none(fields.first("PMID")[0])
@@ -134,11 +126,6 @@ def _row(fields: TagFields, source: str, line: int, ids: IdMaker, generated: set
     for tag, value in fields.rest():
         extras.add(MEDLINE_EXTRA_TAGS.get(tag, f"medline_{tag.lower()}"), value)
     record_id = f"PMID:{pmid}" if pmid else None
-    if record_id is None:
-        record_id = ids.make(row["authors"], year, row["title"])
-        generated.add(record_id)
-    else:
-        ids.reserve(record_id)
     row["record_id"] = record_id
     row["entry_type"] = entry_type
     row["source_type"] = source_type_for(entry_type)
@@ -147,7 +134,8 @@ def _row(fields: TagFields, source: str, line: int, ids: IdMaker, generated: set
     return row
 
 
-def parse_medline_string(text: str, source_file: str = "<string>") -> LoadResult:
+def parse_medline_string(text: str, source_file: str = "<string>", *,
+                         workers: int | None = 1) -> LoadResult:
     """Parse PubMed/MEDLINE text; see :func:`read_medline`.
 
     Examples
@@ -158,27 +146,17 @@ def parse_medline_string(text: str, source_file: str = "<string>") -> LoadResult
     >>> rec["record_id"], rec["title"], rec["authors"], int(rec["month"]), rec["doi"]
     ('PMID:1', 'A title that wraps', ('Doe, Jane',), 9, '10.1000/x1')
     """
-    records, strays, other = split_tagged(text, MEDLINE_FORMAT)
-    failures, warns, header = stray_failures(
-        strays, records, source_file, missing_start="tag lines without a PMID line first",
-        outside="text outside any PMID record")
-    other += header
-    rows: list[dict[str, Any]] = []
-    ids = IdMaker()
-    generated: set[str] = set()
-    for record in records:
-        notes: list[str] = []
-        row = _row(TagFields(record.fields), source_file, record.line, ids, generated, notes)
-        warns.extend(LoadWarning(source_file, record.line, "field", n, row["record_id"])
-                     for n in notes)
-        rows.append(row)
-    rename_duplicates(rows, warns, generated)
-    return LoadResult(records_frame(rows), tuple(failures), tuple(warns),
-                      accounting(source_file, len(rows), len(failures), other),
-                      frozenset(generated))
+    return parse_tagged(text, source_file, READER, workers=workers)
 
 
-def read_medline(path: str | Path, *, encoding: str | None = None) -> LoadResult:
+READER = TagReader(
+    module=__name__, fmt=MEDLINE_FORMAT, row=_row,
+    missing_start="tag lines without a PMID line first", outside="text outside any PMID record",
+    end_name="blank line")
+
+
+def read_medline(path: str | Path, *, encoding: str | None = None,
+                 workers: int | None = None) -> LoadResult:
     """Read a PubMed/MEDLINE export (``.nbib`` or MEDLINE ``.txt``) into records and failures.
 
     Parameters
@@ -187,6 +165,8 @@ def read_medline(path: str | Path, *, encoding: str | None = None) -> LoadResult
         The export.
     encoding : str, optional
         Force a codec; see :func:`toolkit.corpus.read_bibtex`.
+    workers : int, optional
+        Processes for a large file (default: one below 8 MB, else up to four).
 
     Returns
     -------
@@ -201,7 +181,7 @@ def read_medline(path: str | Path, *, encoding: str | None = None) -> LoadResult
     """
     path = Path(path)
     decoded = read_text(path, encoding)
-    result = parse_medline_string(decoded.text, str(path))
+    result = parse_medline_string(decoded.text, str(path), workers=workers)
     if decoded.fallback:
         return with_encoding_warning(result, path, decoded.problem)
     return result

@@ -19,8 +19,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from toolkit.corpus._build import (
     Extras,
     add_abstract,
@@ -32,19 +30,23 @@ from toolkit.corpus._build import (
 )
 from toolkit.corpus._database import combine, database_from_urls, database_name
 from toolkit.corpus._schema import (
-    IdMaker,
-    LoadFailure,
     LoadResult,
     LoadWarning,
     doi_from_url,
     normalise_pages,
-    records_frame,
     source_group_for,
     source_type_for,
     split_doi,
     split_keywords,
 )
-from toolkit.corpus._tagged import Stray, TagFields, TagFormat, TaggedRecord, split_tagged
+from toolkit.corpus._tagged import TagFields, TagFormat
+from toolkit.corpus._tagread import (
+    TagReader,
+    accounting,
+    parse_tagged,
+    rename_duplicates,
+    stray_failures,
+)
 from toolkit.corpus._text import read_text
 
 __all__ = ["read_ris", "parse_ris_string", "RIS_ENTRY_TYPES", "ENTRY_RIS_TYPES",
@@ -117,8 +119,7 @@ def _isbn(value: str) -> bool:
     return not _ISSN.match(value) and len(digits) in (10, 13)
 
 
-def _row(fields: TagFields, source: str, line: int, ids: IdMaker, generated: set[str],
-         notes: list[str]) -> dict[str, Any]:
+def _row(fields: TagFields, source: str, line: int, notes: list[str]) -> dict[str, Any]:
     extras = Extras()
     row: dict[str, Any] = {"source_file": source, "source_line": line}
     ris_type = (fields.first("TY")[0] or "GEN").strip().upper()
@@ -220,9 +221,6 @@ def _row(fields: TagFields, source: str, line: int, ids: IdMaker, generated: set
         elif tag in ("PB", "VL", "IS", "SP", "EP", "ID"):
             name = f"ris_{tag.lower()}"
         extras.add(name, value)
-    if record_id is None:
-        record_id = ids.make(row["authors"], year, row["title"])
-        generated.add(record_id)
     row["record_id"] = record_id
     entry_type = columns.get("entry_type", entry_type)
     row["entry_type"] = entry_type
@@ -233,69 +231,8 @@ def _row(fields: TagFields, source: str, line: int, ids: IdMaker, generated: set
     return row
 
 
-def rename_duplicates(rows: list[dict[str, Any]], warns: list[LoadWarning],
-                      generated: set[str]) -> None:
-    """Give a repeated ``record_id`` a ``-2``, ``-3`` suffix (linear), with a warning.
-
-    Ids written in the file keep their names; an id the reader derived gives way.
-    """
-    seen: dict[str, str] = {}
-    counters: dict[str, int] = {}
-    order = sorted(range(len(rows)), key=lambda i: (rows[i]["record_id"] in generated, i))
-    for index in order:
-        row = rows[index]
-        key = row["record_id"]
-        where = f"{row['source_file']}:{row['source_line']}"
-        if key not in seen:
-            seen[key] = where
-            continue
-        count = counters.get(key, 2)
-        while f"{key}-{count}" in seen:
-            count += 1
-        counters[key] = count + 1
-        new_key = f"{key}-{count}"
-        warns.append(LoadWarning(
-            row["source_file"], row["source_line"], "duplicate_key",
-            f"record id {key!r} already used at {seen[key]}; this record kept as {new_key!r}",
-            new_key))
-        if key in generated:
-            generated.add(new_key)
-        row["record_id"] = new_key
-        seen[new_key] = where
-
-
-def stray_failures(strays: list[Stray], records: list[TaggedRecord], source: str, *,
-                   missing_start: str, outside: str
-                   ) -> tuple[list[LoadFailure], list[LoadWarning], int]:
-    """Failures for text outside records; text before the first record is a file header.
-
-    A header (search string, export date, "Record #1 of 2") is reported as a warning of kind
-    ``header_text`` with its text and counted as "other"; everything after the first record
-    that is not a record is a failure with its raw text.
-    """
-    first = records[0].line if records else None
-    failures: list[LoadFailure] = []
-    warns: list[LoadWarning] = []
-    header = 0
-    for stray in strays:
-        if stray.kind == "stray_text" and first is not None and stray.line < first:
-            header += 1
-            warns.append(LoadWarning(source, stray.line, "header_text",
-                                     f"text before the first record, read as a file header: "
-                                     f"{stray.raw!r}"))
-            continue
-        reason = missing_start if stray.kind == "missing_start" else outside
-        failures.append(LoadFailure(source, stray.line, stray.kind, reason, stray.raw))
-    return failures, warns, header
-
-
-def accounting(source: str, records: int, failures: int, other: int) -> pd.DataFrame:
-    """One row of per-file accounting: ``blocks = records + failures + other``."""
-    return pd.DataFrame([[source, records + failures + other, records, failures, other]],
-                        columns=["source_file", "blocks", "records", "failures", "other"])
-
-
-def parse_ris_string(text: str, source_file: str = "<string>") -> LoadResult:
+def parse_ris_string(text: str, source_file: str = "<string>", *,
+                     workers: int | None = 1) -> LoadResult:
     """Parse RIS text; see :func:`read_ris`.
 
     Examples
@@ -304,35 +241,14 @@ def parse_ris_string(text: str, source_file: str = "<string>") -> LoadResult:
     >>> result.records.loc[0, "title"], int(result.records.loc[0, "year"]), len(result.warnings)
     ('A title', 2021, 1)
     """
-    records, strays, other = split_tagged(text, RIS_FORMAT)
-    failures, warns, header = stray_failures(
-        strays, records, source_file,
-        missing_start="tag lines closed by ER but not opened by a TY line; add 'TY  - JOUR' "
-        "(or the right type) before them", outside="text outside any TY ... ER record")
-    other += header
-    rows: list[dict[str, Any]] = []
-    ids = IdMaker(text_or_none(v) or "" for r in records for t, v, _ in r.fields if t == "ID")
-    generated: set[str] = set()
-    for record in records:
-        notes: list[str] = []
-        row = _row(TagFields(record.fields), source_file, record.line, ids, generated, notes)
-        warns.extend(LoadWarning(source_file, record.line, "field", n, row["record_id"])
-                     for n in notes)
-        if record.late_tags:
-            warns.append(LoadWarning(
-                source_file, record.line, "late_tags",
-                f"tag(s) {sorted(set(record.late_tags))} after ER attached to this record",
-                row["record_id"]))
-        if not record.closed:
-            warns.append(LoadWarning(
-                source_file, record.line, "missing_er",
-                "record not closed by an ER line; kept up to the next TY or the end of the "
-                "file", row["record_id"]))
-        rows.append(row)
-    rename_duplicates(rows, warns, generated)
-    return LoadResult(records_frame(rows), tuple(failures), tuple(warns),
-                      accounting(source_file, len(rows), len(failures), other),
-                      frozenset(generated))
+    return parse_tagged(text, source_file, READER, workers=workers)
+
+
+READER = TagReader(
+    module=__name__, fmt=RIS_FORMAT, row=_row,
+    missing_start="tag lines closed by ER but not opened by a TY line; add 'TY  - JOUR' (or "
+    "the right type) before them",
+    outside="text outside any TY ... ER record")
 
 
 def with_encoding_warning(result: LoadResult, path: Path, problem: str) -> LoadResult:
@@ -341,7 +257,8 @@ def with_encoding_warning(result: LoadResult, path: Path, problem: str) -> LoadR
     return replace(result, warnings=(warning, *result.warnings))
 
 
-def read_ris(path: str | Path, *, encoding: str | None = None) -> LoadResult:
+def read_ris(path: str | Path, *, encoding: str | None = None,
+             workers: int | None = None) -> LoadResult:
     """Read one RIS file into records and failures.
 
     Parameters
@@ -350,6 +267,8 @@ def read_ris(path: str | Path, *, encoding: str | None = None) -> LoadResult:
         A ``.ris`` file (or a ``.txt`` export in RIS tags).
     encoding : str, optional
         Force a codec; see :func:`toolkit.corpus.read_bibtex`.
+    workers : int, optional
+        Processes for a large file (default: one below 8 MB, else up to four).
 
     Returns
     -------
@@ -366,7 +285,7 @@ def read_ris(path: str | Path, *, encoding: str | None = None) -> LoadResult:
     """
     path = Path(path)
     decoded = read_text(path, encoding)
-    result = parse_ris_string(decoded.text, str(path))
+    result = parse_ris_string(decoded.text, str(path), workers=workers)
     if decoded.fallback:
         return with_encoding_warning(result, path, decoded.problem)
     return result

@@ -28,24 +28,17 @@ from toolkit.corpus._build import (
     text_or_none,
 )
 from toolkit.corpus._schema import (
-    IdMaker,
     LoadResult,
-    LoadWarning,
     normalise_pages,
     normalise_year,
-    records_frame,
     source_group_for,
     source_type_for,
     split_keywords,
 )
-from toolkit.corpus._tagged import TagFields, TagFormat, split_tagged
+from toolkit.corpus._tagged import TagFields, TagFormat
+from toolkit.corpus._tagread import TagReader, parse_tagged
 from toolkit.corpus._text import read_text
-from toolkit.corpus.ris import (
-    accounting,
-    rename_duplicates,
-    stray_failures,
-    with_encoding_warning,
-)
+from toolkit.corpus.ris import with_encoding_warning
 
 __all__ = ["read_wos", "parse_wos_string", "WOS_FORMAT", "WOS_EXTRA_TAGS", "DOCUMENT_TYPES"]
 
@@ -84,8 +77,7 @@ DOCUMENT_TYPES: dict[str, str] = {
 _LIST_TAGS = {"ID", "WC", "SC", "EM", "OI", "RI", "FU"}
 
 
-def _row(fields: TagFields, source: str, line: int, ids: IdMaker, generated: set[str],
-         notes: list[str]) -> dict[str, Any]:
+def _row(fields: TagFields, source: str, line: int, notes: list[str]) -> dict[str, Any]:
     extras = Extras()
     row: dict[str, Any] = {"source_file": source, "source_line": line, "database": "wos"}
     pt = text_or_none(fields.first("PT")[0]) or ""
@@ -137,11 +129,6 @@ def _row(fields: TagFields, source: str, line: int, ids: IdMaker, generated: set
                 extras.add(name, item)
         else:
             extras.add(name, value)
-    if record_id is None:
-        record_id = ids.make(row["authors"], row["year"], row["title"])
-        generated.add(record_id)
-    else:
-        ids.reserve(record_id)
     row["record_id"] = record_id
     row["entry_type"] = entry_type
     row["source_type"] = source_type_for(entry_type)
@@ -150,7 +137,8 @@ def _row(fields: TagFields, source: str, line: int, ids: IdMaker, generated: set
     return row
 
 
-def parse_wos_string(text: str, source_file: str = "<string>") -> LoadResult:
+def parse_wos_string(text: str, source_file: str = "<string>", *,
+                     workers: int | None = 1) -> LoadResult:
     """Parse a Web of Science plain-text export; see :func:`read_wos`.
 
     Examples
@@ -160,33 +148,17 @@ def parse_wos_string(text: str, source_file: str = "<string>") -> LoadResult:
     >>> rec["title"], rec["authors"], rec["extra"]
     ('A long title', ('Doe, J',), (('wos_pt', 'J'), ('wos_zb', '3')))
     """
-    records, strays, other = split_tagged(text, WOS_FORMAT)
-    failures, warns, header = stray_failures(
-        strays, records, source_file,
-        missing_start="tag lines closed by ER but not opened by a PT line",
-        outside="text outside any PT ... ER record")
-    other += header
-    rows: list[dict[str, Any]] = []
-    ids = IdMaker()
-    generated: set[str] = set()
-    for record in records:
-        notes: list[str] = []
-        row = _row(TagFields(record.fields), source_file, record.line, ids, generated, notes)
-        warns.extend(LoadWarning(source_file, record.line, "field", n, row["record_id"])
-                     for n in notes)
-        if not record.closed:
-            warns.append(LoadWarning(
-                source_file, record.line, "missing_er",
-                "record not closed by an ER line; kept up to the next PT or the end of the "
-                "file", row["record_id"]))
-        rows.append(row)
-    rename_duplicates(rows, warns, generated)
-    return LoadResult(records_frame(rows), tuple(failures), tuple(warns),
-                      accounting(source_file, len(rows), len(failures), other),
-                      frozenset(generated))
+    return parse_tagged(text, source_file, READER, workers=workers)
 
 
-def read_wos(path: str | Path, *, encoding: str | None = None) -> LoadResult:
+READER = TagReader(
+    module=__name__, fmt=WOS_FORMAT, row=_row,
+    missing_start="tag lines closed by ER but not opened by a PT line",
+    outside="text outside any PT ... ER record")
+
+
+def read_wos(path: str | Path, *, encoding: str | None = None,
+             workers: int | None = None) -> LoadResult:
     """Read a Web of Science plain-text export (``.txt``, ``.ciw``) into records and failures.
 
     Parameters
@@ -195,6 +167,8 @@ def read_wos(path: str | Path, *, encoding: str | None = None) -> LoadResult:
         The export.
     encoding : str, optional
         Force a codec; see :func:`toolkit.corpus.read_bibtex`.
+    workers : int, optional
+        Processes for a large file (default: one below 8 MB, else up to four).
 
     Returns
     -------
@@ -209,7 +183,7 @@ def read_wos(path: str | Path, *, encoding: str | None = None) -> LoadResult:
     """
     path = Path(path)
     decoded = read_text(path, encoding)
-    result = parse_wos_string(decoded.text, str(path))
+    result = parse_wos_string(decoded.text, str(path), workers=workers)
     if decoded.fallback:
         return with_encoding_warning(result, path, decoded.problem)
     return result

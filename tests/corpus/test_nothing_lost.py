@@ -347,6 +347,9 @@ def test_every_shared_messy_file_loses_nothing(shared_data: Path) -> None:
         result = both if path.parent == together else results.setdefault(path, _load(path))
         found.extend(check(path, result, kind, _text(path, result)))
         checked += 1
+        for row in result.blocks.itertuples():  # and every block is accounted for
+            assert row.blocks == row.records + row.failures + row.other, row
+        assert result.records["record_id"].is_unique
     problems = len(found)
     assert checked > 150
     assert found == [], f"{problems} value(s) lost, e.g. {found[:10]}"

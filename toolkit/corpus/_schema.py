@@ -615,8 +615,7 @@ class IdMaker:
     def make(self, authors: Sequence[str], year: int | None, title: str | None) -> str:
         """Return a new id for a record and reserve it."""
         family = authors[0].split(",")[0] if authors else "anon"
-        words = [w for w in re.findall(r"[^\W\d_]+", (title or "")[:300])
-                 if w.lower() not in _STOP]
+        words = [w for w in _WORDS.findall((title or "")[:300]) if w.lower() not in _STOP]
         parts = [family or "anon", str(year) if year else "nd", words[0] if words else ""]
         base = "".join(_ascii(p) for p in parts) or "record"
         return self.unique(base)
@@ -651,9 +650,15 @@ def make_record_id(authors: Sequence[str], year: int | None, title: str | None,
 _STOP = {"a", "an", "the", "of", "on", "in", "and", "for", "to", "with", "from", "by", "at"}
 
 
+_WORDS = re.compile(r"[^\W\d_]+")
+_NOT_ASCII_WORD = re.compile(r"[^a-z0-9]")
+
+
 def _ascii(text: str) -> str:
+    if text.isascii():
+        return _NOT_ASCII_WORD.sub("", text.lower())
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]", "", folded.lower())
+    return _NOT_ASCII_WORD.sub("", folded.lower())
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

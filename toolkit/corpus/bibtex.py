@@ -105,6 +105,7 @@ _NAME_FIELDS = ("author", "editor")
 _VERBATIM = {"url", "doi", "file", "eprint", "crossref", "ids", "pdf", "urldate"}
 _URL_IN_TEXT = re.compile(r"\\url\{([^}]*)\}")
 _STRAY_ENTRY = re.compile(r"^[^\S\n]*@", re.M)
+_STRAY_FIELDS = re.compile(r"^[^\S\n]*[A-Za-z][\w-]*[^\S\n]*=[^\S\n]*[{\"]", re.M)
 _BLOCK_START = re.compile(r"^[ \t]*@\w*[ \t]*(?=[{(])", re.M)
 _STRING_START = re.compile(r"@[ \t]*string[ \t]*(?=[{(])", re.I)
 _FIELD_START = re.compile(r"^\s*([^\s=,{}\"#]+)\s*=\s*", re.S)
@@ -348,6 +349,12 @@ def _build_chunk(blocks: list[model.Block], source: str, offset: int,
                 source, line, "stray_entry",
                 "a line starts with '@' but is not a well-formed entry (expected "
                 "'@type{key, field = {value}, ...}'); fix it or remove the '@'", block.raw))
+            continue
+        elif isinstance(block, model.ImplicitComment) and _STRAY_FIELDS.search(block.raw):
+            chunk.failures.append(LoadFailure(
+                source, line, "stray_fields",
+                "field assignments outside any entry: the entry's '@type{key,' line is "
+                "missing or broken", block.raw))
             continue
         else:
             tally[1] += 1

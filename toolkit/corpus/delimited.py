@@ -19,6 +19,7 @@ import csv
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,24 @@ def _lookup(columns: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
     return found
 
 
+@lru_cache(maxsize=4096)
+def _extra_name(column: str) -> str:
+    return EXTRA_NAMES.get(column.lower(), field_key(column))
+
+
+_SPECIAL = {"keywords": MORE_KEYWORDS, "date": ("date",), "source": ("source",)}
+
+
+def _special(cells: Mapping[str, str], kind: str) -> tuple[str, ...]:
+    """Columns of ``cells`` (the same header for every row) that play a special part."""
+    return _special_columns(tuple(cells), kind)
+
+
+@lru_cache(maxsize=64)
+def _special_columns(columns: tuple[str, ...], kind: str) -> tuple[str, ...]:
+    return tuple(c for c in columns if c.lower() in _SPECIAL[kind])
+
+
 def row_from_cells(
     cells: Mapping[str, str], lookup: Mapping[str, tuple[str, ...]], *, database: str,
     source: str, line: int, ids: IdMaker, generated: set[str], notes: list[str],
@@ -194,16 +213,14 @@ def row_from_cells(
     add_doi(row, extras, [get("doi")] if get("doi") else [], notes)
     add_abstract(row, extras, get("abstract"))
     keywords = list(split_keywords(get("keywords")))
-    for column in MORE_KEYWORDS:
-        if column in {c.lower() for c in cells}:
-            original = next(c for c in cells if c.lower() == column)
-            keywords.extend(split_keywords(cells[original]))
+    for column in _special(cells, "keywords"):
+        keywords.extend(split_keywords(cells[column]))
+        used.add(column)
     row["keywords"] = tuple(dict.fromkeys(keywords))
-    used.update(c for c in cells if c.lower() in MORE_KEYWORDS)
     if more or (month is not None and row["month"] != month):
         extras.add("date", year_text)
-    for column in cells:
-        if column.lower() == "date" and column not in used and cells[column].strip():
+    for column in _special(cells, "date"):
+        if column not in used and cells[column].strip():
             y, m, more = date_parts(cells[column])
             if row["month"] is None and m is not None and (y is None or y == row["year"]):
                 row["month"] = m
@@ -213,11 +230,11 @@ def row_from_cells(
     if get("month") and row["month"] is None:
         extras.add("month", get("month"))
     for column, value in cells.items():
-        if column in used or not column or not value.strip():
+        if column in used or not column or not value or value.isspace():
             continue
-        extras.add(EXTRA_NAMES.get(column.lower(), field_key(column)), value)
+        extras.add(_extra_name(column), value)
     if database == "csv":  # newer Scopus and Lens CSVs name the database in "Source"
-        column = next((c for c in cells if c.lower() == "source"), None)
+        column = next(iter(_special(cells, "source")), None)
         if column and column not in used:
             found, _ = database_name(cells[column])
             database = found if found in DATABASE_NAMES.values() else database

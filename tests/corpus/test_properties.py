@@ -200,6 +200,7 @@ def test_every_reader_on_random_bytes(tmp_path_factory, deadline, suffix: str,
         check_load(path)
 
 
+@settings(max_examples=int(settings.default.max_examples * 0.4))
 @given(data=st.data())
 def test_a_folder_of_several_formats(tmp_path_factory, deadline, data) -> None:
     folder = tmp_path_factory.mktemp("f")

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from toolkit.corpus import normalise_doi, parse_bibtex_string, parse_ris_string, records_frame
 from toolkit.corpus._build import clean_title
+from toolkit.corpus._clean import clean_markup, strip_boilerplate
 from toolkit.corpus._latex import latex_to_unicode
-from toolkit.corpus._schema import clean_markup, split_doi, strip_boilerplate
+from toolkit.corpus._schema import split_doi
 from toolkit.corpus.write import escape_bibtex, format_bibtex
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from toolkit.corpus._clean import clean_markup, strip_boilerplate
 from toolkit.corpus._schema import (
-    clean_markup,
     normalise_month,
     normalise_year,
     split_doi,
-    strip_boilerplate,
 )
 
 __all__ = ["text_or_none", "add_doi", "clean_title", "add_abstract", "date_parts",

@@ -32,13 +32,13 @@ from toolkit.corpus._build import (
     sort_extras,
     text_or_none,
 )
+from toolkit.corpus._clean import field_key
 from toolkit.corpus._database import DATABASE_NAMES, csv_database, database_name
 from toolkit.corpus._schema import (
     IdMaker,
     LoadFailure,
     LoadResult,
     LoadWarning,
-    field_key,
     normalise_month,
     normalise_pages,
     records_frame,

@@ -27,7 +27,8 @@ from typing import Any
 import pandas as pd
 
 from toolkit._io import atomic_write_text
-from toolkit.corpus._schema import field_key, source_group_for, source_type_for
+from toolkit.corpus._clean import field_key
+from toolkit.corpus._schema import source_group_for, source_type_for
 from toolkit.corpus.bibtex import VENUE_FIELDS
 from toolkit.corpus.ris import ENTRY_RIS_TYPES, RIS_ENTRY_TYPES, ris_tag_for
 

@@ -14,9 +14,7 @@ from typing import Any
 
 import pandas as pd
 from bibtexparser import model
-from bibtexparser.splitter import Splitter
 
-from toolkit._log import quiet_logger
 from toolkit.corpus._build import (
     Extras,
     add_abstract,
@@ -26,6 +24,7 @@ from toolkit.corpus._build import (
     sort_extras,
 )
 from toolkit.corpus._clean import field_key
+from toolkit.corpus._fastsplit import split_blocks
 from toolkit.corpus._latex import (
     MacroError,
     MacroTable,
@@ -49,7 +48,7 @@ from toolkit.corpus._schema import (
 )
 
 __all__ = ["FIELD_COLUMNS", "VENUE_FIELDS", "Chunk", "parse_chunk", "build_chunk",
-           "strings_of", "split_blocks", "combine_chunks"]
+           "strings_of", "split_blocks", "combine_chunks", "target_fields", "resolve_parents"]
 
 #: Which BibTeX fields feed which record column, first present wins; the others go to
 #: ``extra``.
@@ -116,7 +115,7 @@ class Chunk:
     """What parsing one piece of text gives back (picklable, for worker processes)."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
-    entries: dict[int, _Entry] = field(default_factory=dict)  # row index -> entry (crossref)
+    parents: dict[str, dict[str, str]] = field(default_factory=dict)  # crossref targets seen
     failures: list[LoadFailure] = field(default_factory=list)
     warnings: list[tuple[int, LoadWarning]] = field(default_factory=list)  # row index or -1
     counts: dict[str, list[int]] = field(default_factory=dict)  # file -> [blocks, other]
@@ -126,11 +125,6 @@ class Chunk:
 def _reason(error: Exception) -> str:
     reason = getattr(error, "abort_reason", None) or str(error) or type(error).__name__
     return " ".join(str(reason).split())
-
-
-def split_blocks(text: str) -> list[model.Block]:
-    with quiet_logger("bibtexparser", logging.CRITICAL):  # its failures come back as data
-        return list(Splitter(text).split().blocks)
 
 
 class _Resolver:
@@ -185,8 +179,8 @@ class _Resolver:
 
 
 def parse_chunk(text: str, lookahead: str, source: str, offset: int,
-                 macro_defs: Sequence[tuple[str, str]], targets: frozenset[str],
-                 file_database: str) -> Chunk:
+                macro_defs: Sequence[tuple[str, str]], targets: frozenset[str],
+                file_database: str, parents: Mapping[str, Mapping[str, str]]) -> Chunk:
     """Split ``text`` (lines ``offset + 1 ...`` of ``source``) and build its records.
 
     ``lookahead`` is the line that follows the piece (the next block's first line): with it,
@@ -196,7 +190,7 @@ def parse_chunk(text: str, lookahead: str, source: str, offset: int,
     lines = text.count("\n")
     blocks = [b for b in split_blocks(text + lookahead) if (b.start_line or 0) < lines or
               not lookahead]
-    return build_chunk(blocks, source, offset, macro_defs, targets, file_database)
+    return build_chunk(blocks, source, offset, macro_defs, targets, file_database, parents)
 
 
 def strings_of(blocks: Iterable[model.Block]) -> list[tuple[str, str]]:
@@ -211,8 +205,14 @@ def strings_of(blocks: Iterable[model.Block]) -> list[tuple[str, str]]:
 
 def build_chunk(blocks: list[model.Block], source: str, offset: int,
                  macro_defs: Sequence[tuple[str, str]], targets: frozenset[str],
-                 file_database: str) -> Chunk:
-    """Turn split blocks into rows, failures and warnings."""
+                 file_database: str, parents: Mapping[str, Mapping[str, str]]) -> Chunk:
+    """Turn split blocks into rows, failures and warnings.
+
+    ``parents`` are the crossref targets, their own crossrefs already applied (see
+    :func:`resolve_parents`): an entry with ``crossref`` inherits from its parent here, once.
+    The fields of the targets found in these blocks are returned in ``Chunk.parents`` so
+    the caller can check they are the ones it resolved.
+    """
     chunk = Chunk()
     macros = MacroTable(macro_defs)
     resolver = _Resolver(macros)
@@ -259,10 +259,15 @@ def build_chunk(blocks: list[model.Block], source: str, offset: int,
             continue
         row_index = len(chunk.rows)
         fields, duplicates = resolver.fields(entry, source, line, chunk, row_index)
-        item = _Entry(entry.key.strip(), entry.entry_type.lower(), fields, duplicates,
-                      source, line, "")
+        key = entry.key.strip()
+        if key.lower() in targets:
+            chunk.parents.setdefault(key.lower(), fields)
+        own = fields
+        if "crossref" in fields:
+            fields = _inherited(key, fields, parents, source, line, chunk, row_index)
+        item = _Entry(key, entry.entry_type.lower(), fields, duplicates, source, line, "")
         notes: list[str] = []
-        row = _record(item, notes, file_database)
+        row = _record(item, notes, file_database, own)
         chunk.warnings.extend((row_index, LoadWarning(source, line, "field", n, item.key))
                               for n in notes)
         if duplicates:
@@ -270,19 +275,96 @@ def build_chunk(blocks: list[model.Block], source: str, offset: int,
                 source, line, "duplicate_field",
                 f"entry repeats field(s) {sorted({n for n, _ in duplicates})}; the first value "
                 "of each is in its column, the others are in extra", item.key)))
-        if "crossref" in fields or item.key.lower() in targets:
-            chunk.entries[row_index] = item
         chunk.rows.append(row)
     return chunk
 
 
 # --------------------------------------------------------------------------- records
 
+def _target(value: str) -> str:
+    return strip_braces(value).strip().lower()
+
+
+def _inherited(key: str, fields: dict[str, str], parents: Mapping[str, Mapping[str, str]],
+               source: str, line: int, chunk: Chunk, row_index: int) -> dict[str, str]:
+    target = _target(fields["crossref"])
+    if target == key.lower():
+        chunk.warnings.append((row_index, LoadWarning(
+            source, line, "crossref", "crossref cycle; stopped", key)))
+        return fields
+    parent = parents.get(target)
+    if parent is None:
+        chunk.warnings.append((row_index, LoadWarning(
+            source, line, "crossref",
+            f"crossref {fields['crossref']!r} names no entry in the files read together; "
+            "fields not inherited", key)))
+        return fields
+    if parent.get("\0cycle") and target in parent["\0cycle"].split():
+        chunk.warnings.append((row_index, LoadWarning(
+            source, line, "crossref", "crossref cycle; stopped", key)))
+    return _inherit(fields, parent)
+
+
+def target_fields(blocks: Iterable[model.Block], targets: frozenset[str],
+                  macro_defs: Sequence[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """Own fields (macros expanded) of the first entry with each crossref target key."""
+    resolver = _Resolver(MacroTable(macro_defs))
+    scratch = Chunk()
+    found: dict[str, dict[str, str]] = {}
+    for block in blocks:
+        entry = _entry_of(block)
+        if entry is None or entry.key.strip().lower() not in targets:
+            continue
+        key = entry.key.strip().lower()
+        if key not in found:
+            found[key] = resolver.fields(entry, "", 0, scratch, -1)[0]
+    return found
+
+
+def _entry_of(block: model.Block) -> model.Entry | None:
+    if isinstance(block, model.DuplicateBlockKeyBlock):
+        block = block.ignore_error_block
+    if isinstance(block, model.DuplicateFieldKeyBlock):
+        block = block.ignore_error_block
+    return block if isinstance(block, model.Entry) else None
+
+
+def resolve_parents(raw: Mapping[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Apply the crossrefs of the crossref targets themselves, each chain once (memoised).
+
+    ``raw`` maps each target key (lower case) to its own fields. A chain that loops stops
+    where it would repeat; the keys on a loop are recorded under the private field
+    ``"\\0cycle"`` so the entries pointing into it are warned.
+    """
+    resolved: dict[str, dict[str, str]] = {}
+    for start in raw:
+        chain: list[str] = []
+        current: str | None = start
+        on_chain: set[str] = set()
+        cycle = False
+        while current is not None and current not in resolved:
+            if current in on_chain:
+                cycle = True
+                break
+            on_chain.add(current)
+            chain.append(current)
+            parent = raw[current].get("crossref")
+            current = _target(parent) if parent and _target(parent) in raw else None
+        inherited = resolved.get(current, {}) if current is not None and not cycle else {}
+        for key in reversed(chain):
+            own = raw[key]
+            inherited = _inherit(own, inherited) if inherited else dict(own)
+            if cycle:
+                inherited["\0cycle"] = " ".join(chain)
+            resolved[key] = inherited
+    return resolved
+
+
 def _inherit(fields: dict[str, str], parent: Mapping[str, str]) -> dict[str, str]:
     """Apply BibTeX ``crossref``: missing fields come from the parent entry."""
     merged = dict(fields)
     for key, value in parent.items():
-        if key in ("crossref", "ids"):
+        if key in ("crossref", "ids", "\0cycle"):
             continue
         if key == "title":
             merged.setdefault("booktitle", value)
@@ -303,8 +385,12 @@ def _database(fields: Mapping[str, str], file_database: str) -> str:
     return file_database or "bibtex"
 
 
-def _record(entry: _Entry, notes: list[str], file_database: str) -> dict[str, Any]:
-    """Map the fields of one entry (macros resolved, still LaTeX) to a record row."""
+def _record(entry: _Entry, notes: list[str], file_database: str,
+            own: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Map the fields of one entry (macros resolved, still LaTeX) to a record row.
+
+    ``own`` are the entry's fields before crossref inheritance (they name its database).
+    """
     entry_type, fields = entry.entry_type, entry.fields
     extras = Extras()
     row: dict[str, Any] = {
@@ -312,7 +398,7 @@ def _record(entry: _Entry, notes: list[str], file_database: str) -> dict[str, An
         "entry_type": entry_type,
         "source_file": entry.source,
         "source_line": entry.line,
-        "database": _database(fields, file_database),
+        "database": _database(own if own is not None else fields, file_database),
     }
     cleaned: dict[str, str] = {}
     for name, value in fields.items():
@@ -386,7 +472,6 @@ def _record(entry: _Entry, notes: list[str], file_database: str) -> dict[str, An
 
 def combine_chunks(chunks: list[Chunk], sources: list[str]) -> LoadResult:
     rows: list[dict[str, Any]] = []
-    entries: dict[int, _Entry] = {}
     failures: list[LoadFailure] = []
     warns: list[LoadWarning] = []
     counts: dict[str, list[int]] = {src: [0, 0] for src in sources}
@@ -395,7 +480,6 @@ def combine_chunks(chunks: list[Chunk], sources: list[str]) -> LoadResult:
     for chunk in chunks:
         base = len(rows)
         rows.extend(chunk.rows)
-        entries.update({base + i: e for i, e in chunk.entries.items()})
         failures.extend(chunk.failures)
         for index, warning in chunk.warnings:
             row_warnings.setdefault(base + index, []).append(warning)
@@ -410,7 +494,6 @@ def combine_chunks(chunks: list[Chunk], sources: list[str]) -> LoadResult:
                                      f"@string {key!r} defined again (first at "
                                      f"{seen_macros[key.lower()]}); the last definition is used"))
         seen_macros[key.lower()] = f"{src}:{line}"
-    _crossrefs(rows, entries, row_warnings)
     ids = IdMaker(r["record_id"] for r in rows if r["record_id"])
     generated: set[str] = set()
     seen: dict[str, str] = {}
@@ -458,61 +541,5 @@ def combine_chunks(chunks: list[Chunk], sources: list[str]) -> LoadResult:
                           columns=["source_file", "blocks", "records", "failures", "other"])
     return LoadResult(records_frame(rows), tuple(failures), tuple(warns), blocks,
                       frozenset(generated))
-
-
-def _crossrefs(rows: list[dict[str, Any]], entries: dict[int, _Entry],
-               row_warnings: dict[int, list[LoadWarning]]) -> None:
-    """Resolve ``crossref`` chains once each (memoised), rebuilding the children's rows."""
-    by_key: dict[str, _Entry] = {}
-    for index in sorted(entries):
-        by_key.setdefault(entries[index].key.lower(), entries[index])
-    resolved: dict[str, dict[str, str]] = {}
-
-    def resolve(start: _Entry, index: int) -> dict[str, str]:
-        chain: list[_Entry] = []
-        seen: set[str] = set()
-        current: _Entry | None = start
-        while current is not None:
-            key = current.key.lower()
-            if key in resolved:
-                break
-            if key in seen:
-                row_warnings.setdefault(index, []).append(LoadWarning(
-                    start.source, start.line, "crossref", "crossref cycle; stopped",
-                    start.key))
-                break
-            seen.add(key)
-            chain.append(current)
-            parent_key = current.fields.get("crossref")
-            if not parent_key:
-                break
-            target = strip_braces(parent_key).strip().lower()
-            parent = by_key.get(target)
-            if parent is None:
-                row_warnings.setdefault(index, []).append(LoadWarning(
-                    start.source, start.line, "crossref",
-                    f"crossref {parent_key!r} names no entry in the files read together; "
-                    "fields not inherited", start.key))
-                break
-            current = parent
-        inherited = resolved.get(current.key.lower(), {}) if current is not None else {}
-        for item in reversed(chain):
-            inherited = _inherit(item.fields, inherited) if inherited else dict(item.fields)
-            resolved.setdefault(item.key.lower(), inherited)
-        return inherited
-
-    for index in sorted(entries):
-        entry = entries[index]
-        if "crossref" not in entry.fields:
-            continue
-        fields = resolve(entry, index)
-        if fields is entry.fields or fields == entry.fields:
-            continue
-        notes: list[str] = []
-        database = rows[index]["database"]
-        row = _record(replace(entry, fields=fields), notes, "")
-        row["database"] = database
-        row["record_id"] = rows[index]["record_id"]
-        rows[index] = row
 
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bibtexparser import model
 
@@ -36,8 +37,10 @@ from toolkit.corpus._bibrecords import (
     build_chunk,
     combine_chunks,
     parse_chunk,
+    resolve_parents,
     split_blocks,
     strings_of,
+    target_fields,
 )
 from toolkit.corpus._database import bibtex_file_database
 from toolkit.corpus._names import format_name
@@ -52,6 +55,7 @@ PARALLEL_MIN_CHARS = 4_000_000
 _BLOCK_START = re.compile(r"^[ \t]*@\w*[ \t]*(?=[{(])", re.M)
 _STRING_START = re.compile(r"@[ \t]*string[ \t]*(?=[{(])", re.I)
 _CROSSREF = re.compile(r"crossref\s*=\s*[{\"]?\s*([^,}\"\s]+)", re.I)
+_ENTRY_KEY = re.compile(r"^[ \t]*@\w*[ \t]*[{(]([^,\n{}()]*),", re.M)
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +109,21 @@ def _workers(workers: int | None, size: int) -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def _run(args: tuple[str, str, str, int, list[tuple[str, str]], frozenset[str], str]
-         ) -> Chunk:
+def _run(args: tuple[Any, ...]) -> Chunk:
     return parse_chunk(*args)
+
+
+def _prescan_parents(texts: Sequence[tuple[str, str]], targets: frozenset[str],
+                     macro_defs: Sequence[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """Find the crossref targets' own fields at the entry starts, without a full parse."""
+    snippets = []
+    for _, text in texts:
+        for mark in _ENTRY_KEY.finditer(text):
+            if mark.group(1).strip().lower() in targets:
+                nxt = _BLOCK_START.search(text, mark.end())
+                snippets.append(text[mark.start(): nxt.start() if nxt else len(text)])
+    blocks = split_blocks("\n".join(snippets)) if snippets else []
+    return target_fields(blocks, targets, macro_defs)
 
 
 def parse_bibtex_texts(texts: Sequence[tuple[str, str]], *,
@@ -133,19 +149,29 @@ def parse_bibtex_texts(texts: Sequence[tuple[str, str]], *,
     chunks: list[Chunk] = []
     if n_workers > 1:
         prescan = _prescan_strings(texts)
-        jobs = [(piece, lookahead, src, offset, prescan, targets, databases[src])
+        own = _prescan_parents(texts, targets, prescan)
+        parents = resolve_parents(own)
+        jobs = [(piece, lookahead, src, offset, prescan, targets, databases[src], parents)
                 for src, text in texts
                 for piece, lookahead, offset in _pieces(text, 2 * n_workers)]
         with ProcessPoolExecutor(n_workers) as pool:
             chunks = list(pool.map(_run, jobs))
         found = [(k, v) for c in chunks for k, v, _, _ in c.strings]
-        if [(k.lower(), v) for k, v in found] != [(k.lower(), v) for k, v in prescan]:
-            logger.info("@string definitions seen differently in pieces; parsing in one pass")
+        seen: dict[str, dict[str, str]] = {}
+        for chunk in chunks:
+            for key, fields in chunk.parents.items():
+                seen.setdefault(key, fields)
+        if [(k.lower(), v) for k, v in found] != [(k.lower(), v) for k, v in prescan] or \
+                seen != own:
+            logger.info("macros or crossref targets seen differently in pieces; parsing in "
+                        "one pass")
             chunks = []
-    if not chunks:  # one split per file; every file's macros known before any record
+    if not chunks:  # one split per file; every macro and crossref target known first
         split = [(src, split_blocks(text)) for src, text in texts]
         macro_defs = [d for _, blocks in split for d in strings_of(blocks)]
-        chunks = [build_chunk(blocks, src, 0, macro_defs, targets, databases[src])
+        parents = resolve_parents(target_fields(
+            (b for _, blocks in split for b in blocks), targets, macro_defs))
+        chunks = [build_chunk(blocks, src, 0, macro_defs, targets, databases[src], parents)
                   for src, blocks in split]
     return combine_chunks(chunks, [src for src, _ in texts])
 

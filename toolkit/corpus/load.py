@@ -240,7 +240,9 @@ def load_corpus(
         the others, as BibTeX does with ``\\bibliography{a,b}``. Each file is still split on
         its own, so a broken entry at the end of one file never swallows the next file.
     workers : int, optional
-        Processes for large BibTeX inputs (default: one below 4 MB, else up to four).
+        Processes for large inputs. By default one for small files (BibTeX under 4 MB,
+        RIS, Web of Science and MEDLINE under 8 MB) and up to four (the machine's cores)
+        above; the result is the same either way.
 
     Returns
     -------
@@ -286,7 +288,8 @@ def load_corpus(
             if not together:
                 results.append(read_bibtex(path, encoding=encoding, workers=workers))
             continue
-        results.append(FORMATS[kind](path, encoding=encoding))
+        options = {"workers": workers} if kind in ("ris", "wos", "medline") else {}
+        results.append(FORMATS[kind](path, encoding=encoding, **options))
     result = _concat(results, [str(path) for path, _ in plan])
     result = replace(result, skipped=tuple(skipped))
     if strict and result.failures:

@@ -27,6 +27,13 @@ _ISO_MONTH = re.compile(r"^\s*(?:\d{4})?\s*[/-]\s*(\d{1,2})(?!\d)")
 _TOKENS = re.compile(r"[^\W_]+")
 
 
+_UNTIDY = re.compile(r"\s\s|[^\S ]|^\s|\s$")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split()) if _UNTIDY.search(text) else text
+
+
 class Extras(list[tuple[str, str]]):
     """The ``extra`` pairs of one record; :meth:`add` skips empty values."""
 
@@ -34,7 +41,7 @@ class Extras(list[tuple[str, str]]):
         """Append ``(name, value)`` with whitespace collapsed, unless the value is empty."""
         if value is None:
             return
-        text = " ".join(str(value).split())
+        text = _collapse(value if type(value) is str else str(value))
         if text:
             self.append((name, text))
 
@@ -60,7 +67,7 @@ def text_or_none(value: Any) -> str | None:
     """
     if value is None:
         return None
-    text = " ".join(str(value).split())
+    text = _collapse(value if type(value) is str else str(value))
     return text or None
 
 

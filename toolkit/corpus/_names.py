@@ -62,6 +62,12 @@ def _fast_name(raw: str) -> str | None:
         " ".join(raw.split())
     if not text or "{" in text or "}" in text:
         return None
+    if text.count(",") == 1:  # the usual "Family, Given"
+        family, _, given = text.partition(",")
+        family, given = family.strip(), given.strip()
+        if not family:
+            return None
+        return f"{family}, {given}" if given else family
     parts = [p.strip() for p in text.split(",")]
     if len(parts) > 3 or any(not p for p in parts[:1]):
         return None

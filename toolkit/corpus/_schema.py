@@ -246,6 +246,7 @@ def normalise_year(value: Any) -> int | None:
 
 
 _DOI_FIND = re.compile(r"10\.\d{4,9}/\S+")
+_PLAIN_DOI = re.compile(r"\s*10\.\d{4,9}/[^\s%]+\s*$")
 _DOI_TRAIL = ".,;:"
 
 
@@ -276,7 +277,7 @@ def split_doi(value: Any) -> tuple[list[str], str]:
         Normalised DOIs (lower case), in order.
     leftover : str
         What is left once the DOIs and their prefixes are removed, whitespace collapsed
-        (empty when the field held only DOIs), so that a reader can keep it.
+        (empty when the field held only DOIs and punctuation), so that a reader can keep it.
 
     Examples
     --------
@@ -287,6 +288,8 @@ def split_doi(value: Any) -> tuple[list[str], str]:
     """
     if _empty(value):
         return [], ""
+    if type(value) is str and _PLAIN_DOI.match(value):  # the usual case: just a DOI
+        return [_trim_doi(value.strip()).lower()], ""
     text = _doi_text(value)
     dois: list[str] = []
     rest: list[str] = []
@@ -301,6 +304,8 @@ def split_doi(value: Any) -> tuple[list[str], str]:
             dois.append(doi.lower())
     rest.append(text[pos:])
     leftover = " ".join(" ".join(rest).split()).strip(" ;,")
+    if not any(char.isalnum() for char in leftover):  # punctuation around the DOI only
+        leftover = ""
     return dois, leftover
 
 
@@ -352,6 +357,9 @@ def doi_from_url(url: Any) -> str | None:
     return normalise_doi(text)
 
 
+_DASHES = re.compile(r"\s*(?:-{1,3}|\u2013|\u2014)\s*")
+
+
 def normalise_pages(value: Any) -> str | None:
     """Return a page range with an ASCII hyphen (``"13505-13540"``), or ``None``.
 
@@ -364,7 +372,10 @@ def normalise_pages(value: Any) -> str | None:
     """
     if _empty(value):
         return None
-    text = re.sub(r"\s*(?:-{1,3}|\u2013|\u2014)\s*", "-", str(value).strip())
+    text = str(value).strip()
+    if "-" not in text and "\u2013" not in text and "\u2014" not in text:
+        return text
+    text = _DASHES.sub("-", text)
     first, dash, last = text.partition("-")
     if dash and first and first == last:
         return first

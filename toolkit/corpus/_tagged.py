@@ -73,20 +73,12 @@ class TaggedRecord:
         Whether the closing tag was seen.
     late_tags : list of str
         Tags found after the closing tag and attached to this record (Ovid writes some).
-    raw_lines : list of str
-        The record's lines, for failure messages.
     """
 
     line: int
     fields: list[tuple[str, str, int]] = field(default_factory=list)
     closed: bool = False
     late_tags: list[str] = field(default_factory=list)
-    raw_lines: list[str] = field(default_factory=list)
-
-    @property
-    def raw(self) -> str:
-        """The record's text as it was in the file."""
-        return "\n".join(self.raw_lines)
 
 
 @dataclass(frozen=True)
@@ -152,7 +144,6 @@ def split_tagged(text: str, fmt: TagFormat) -> tuple[list[TaggedRecord], list[St
                 tag, value = _tag_value(match_tag(line))  # type: ignore[arg-type]
                 last.fields.append((tag, value, number))
                 last.late_tags.append(tag)
-                last.raw_lines.append(line)
             orphans.clear()
         else:
             _flush(orphans, strays)
@@ -180,20 +171,18 @@ def split_tagged(text: str, fmt: TagFormat) -> tuple[list[TaggedRecord], list[St
                 current = None
             elif tag == fmt.end:
                 current.closed = True
-                current.raw_lines.append(line)
                 records.append(current)
                 last, current = current, None
                 continue
             else:
                 value = match.group(2) if has_value else None  # type: ignore[union-attr]
                 current.fields.append((tag, value.strip() if value else "", number))
-                current.raw_lines.append(line)
                 continue
         # outside any record
         if tag == fmt.start:
             _flush(stray, strays)
             close_orphans(False)
-            current = TaggedRecord(number, raw_lines=[line])
+            current = TaggedRecord(number)
             value = _tag_value(match)[1]  # type: ignore[arg-type]
             current.fields.append((tag, value, number))
         elif tag is not None and tag in fmt.header:
@@ -247,7 +236,6 @@ def _tag_value(match: re.Match[str]) -> tuple[str, str]:
 def _continue(record: TaggedRecord, line: str, number: int,
               continuation: Callable[[str], re.Match[str] | None] | None,
               fmt: TagFormat) -> None:
-    record.raw_lines.append(line)
     if continuation is not None:
         match = continuation(line)
         text = match.group(1) if match else line

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,6 +28,8 @@ __all__ = ["TagReader", "parse_tagged", "accounting", "rename_duplicates", "stra
 
 #: Texts longer than this (in characters) are read by several processes.
 PARALLEL_MIN_CHARS = 8_000_000
+#: One process reads a long text in pieces of about this many characters.
+PIECE_CHARS = 4_000_000
 
 RowFunction = Callable[[TagFields, str, int, list[str]], dict[str, Any]]
 
@@ -168,10 +170,10 @@ def _run(args: tuple[str, str, str, int, bool]) -> _Piece:
     return _read_piece(*args)
 
 
-def _cut(text: str, fmt: TagFormat, parts: int) -> list[tuple[str, int]]:
-    """Cut ``text`` into about ``parts`` pieces at lines that open a record."""
+def _cut(text: str, fmt: TagFormat, parts: int) -> Iterator[tuple[str, int]]:
+    """Cut ``text`` into about ``parts`` pieces at lines that open a record (lazily)."""
     start = re.compile(rf"^{re.escape(fmt.start)}\b", re.M)
-    size = len(text) // parts
+    size = max(1, len(text) // max(parts, 1))
     cuts = [0]
     for target in range(size, len(text), size):
         mark = start.search(text, target)
@@ -180,11 +182,10 @@ def _cut(text: str, fmt: TagFormat, parts: int) -> list[tuple[str, int]]:
         if mark.start() > cuts[-1]:
             cuts.append(mark.start())
     cuts.append(len(text))
-    pieces, line = [], 0
+    line = 0
     for begin, end in zip(cuts, cuts[1:], strict=False):
-        pieces.append((text[begin:end], line))
+        yield text[begin:end], line
         line += text.count("\n", begin, end)
-    return pieces
 
 
 def _workers(workers: int | None, size: int) -> int:
@@ -206,6 +207,10 @@ def parse_tagged(text: str, source: str, reader: TagReader, *,
                 for piece, offset in _cut(text, reader.fmt, 2 * n_workers)]
         with ProcessPoolExecutor(n_workers) as pool:
             pieces = list(pool.map(_run, jobs))
+    elif reader.fmt.end is not None and len(text) > PIECE_CHARS:
+        # one process, one piece at a time: the lines of the whole file are never all held
+        pieces = [_read_piece(reader.module, piece, source, offset, offset == 0)
+                  for piece, offset in _cut(text, reader.fmt, len(text) // PIECE_CHARS)]
     else:
         pieces = [_read_piece(reader.module, text, source, 0, True)]
     rows: list[dict[str, Any]] = []

@@ -52,6 +52,8 @@ __all__ = ["read_bibtex", "read_bibtex_files", "parse_bibtex_string", "parse_bib
 
 #: Texts longer than this (in characters) are parsed by several processes.
 PARALLEL_MIN_CHARS = 4_000_000
+#: A long text is read in pieces of about this many characters (by one or more processes).
+PIECE_CHARS = 4_000_000
 _BLOCK_START = re.compile(r"^[ \t]*@\w*[ \t]*(?=[{(])", re.M)
 _STRING_START = re.compile(r"@[ \t]*string[ \t]*(?=[{(])", re.I)
 _CROSSREF = re.compile(r"crossref\s*=\s*[{\"]?\s*([^,}\"\s]+)", re.I)
@@ -90,15 +92,16 @@ def _pieces(text: str, parts: int) -> list[tuple[str, str, int]]:
 
 def _prescan_strings(texts: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """Find the ``@string`` definitions of every text without a full parse."""
-    found: list[tuple[str, str]] = []
+    snippets = []
     for _, text in texts:
         for mark in _STRING_START.finditer(text):
             nxt = _BLOCK_START.search(text, mark.end())
-            snippet = text[mark.start(): nxt.start() if nxt else len(text)]
-            for block in split_blocks(snippet):
-                if isinstance(block, model.String):
-                    found.append((block.key, str(block.value)))
-    return found
+            snippets.append(text[mark.start(): nxt.start() if nxt else len(text)])
+    if not snippets:
+        return []
+    # each snippet ends where a block starts, so they can be split together
+    return [(b.key, str(b.value)) for b in split_blocks("\n".join(snippets))
+            if isinstance(b, model.String)]
 
 
 def _workers(workers: int | None, size: int) -> int:
@@ -147,15 +150,20 @@ def parse_bibtex_texts(texts: Sequence[tuple[str, str]], *,
     n_workers = _workers(workers, sum(len(t) for _, t in texts))
     databases = {src: bibtex_file_database(text) for src, text in texts}
     chunks: list[Chunk] = []
-    if n_workers > 1:
+    total = sum(len(t) for _, t in texts)
+    if n_workers > 1 or total > PIECE_CHARS:  # in pieces: macros and crossrefs found first
         prescan = _prescan_strings(texts)
         own = _prescan_parents(texts, targets, prescan)
         parents = resolve_parents(own)
-        jobs = [(piece, lookahead, src, offset, prescan, targets, databases[src], parents)
+        jobs = ((piece, lookahead, src, offset, prescan, targets, databases[src], parents)
                 for src, text in texts
-                for piece, lookahead, offset in _pieces(text, 2 * n_workers)]
-        with ProcessPoolExecutor(n_workers) as pool:
-            chunks = list(pool.map(_run, jobs))
+                for piece, lookahead, offset in _pieces(
+                    text, max(2 * n_workers, -(-len(text) // PIECE_CHARS))))
+        if n_workers > 1:
+            with ProcessPoolExecutor(n_workers) as pool:
+                chunks = list(pool.map(_run, jobs))
+        else:  # one process, one piece at a time: never all blocks of a big file at once
+            chunks = [_run(job) for job in jobs]
         found = [(k, v) for c in chunks for k, v, _, _ in c.strings]
         seen: dict[str, dict[str, str]] = {}
         for chunk in chunks:

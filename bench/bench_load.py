@@ -11,8 +11,9 @@ file is built the same way from the records of the real RIS exports in
 In one run, each in a fresh process (so each peak memory is its own): bare
 ``bibtexparser.parse_file`` (its default middleware), ``load_corpus`` on one process and
 ``load_corpus`` with its default workers (two on this machine); the same two ``load_corpus``
-runs for the RIS file. Reported: seconds, ratio to bare bibtexparser, and peak resident
-memory of the loading process plus its worker processes.
+runs for the RIS file. Reported: seconds, ratio to bare bibtexparser, peak memory (PSS of the
+loading process plus its worker processes) and the machine's load average, since parallel
+reading only helps when cores are free.
 
 Usage: python bench/bench_load.py [--entries 100000] [--ris 100000] [--shared ../shared/data]
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -98,9 +100,36 @@ def build_ris(shared: Path, n: int, target: Path) -> int:
 
 
 _CHILD = """
-import json, resource, sys, time, warnings
+import json, os, resource, sys, threading, time, warnings
 warnings.simplefilter("ignore")
 kind, path, workers = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def pss(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("Pss:"))
+    except (OSError, StopIteration):
+        return 0
+
+def children(pid):
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found.extend(int(c) for c in f.read().split())
+    except OSError:
+        pass
+    return found
+
+peak = [0]
+done = threading.Event()
+def sample():
+    me = os.getpid()
+    while not done.is_set():
+        peak[0] = max(peak[0], pss(me) + sum(pss(c) for c in children(me)))
+        done.wait(0.05)
+
+threading.Thread(target=sample, daemon=True).start()
 start = time.perf_counter()
 if kind == "bare":
     import bibtexparser
@@ -111,21 +140,25 @@ else:
     result = load_corpus(path, workers=None if workers == "auto" else int(workers))
     count = len(result.records)
 seconds = time.perf_counter() - start
+done.set()
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": seconds, "count": count, "own_kib": own, "child_kib": child}))
+print(json.dumps({"seconds": seconds, "count": count, "pss_kib": peak[0], "own_kib": own,
+                  "load": os.getloadavg()[0]}))
 """
 
 
 def measure(kind: str, path: Path, workers: str = "1") -> dict:
-    """Run one load in a fresh process; return seconds, records and peak memory."""
+    """Run one load in a fresh process; return seconds, records and peak memory.
+
+    Peak memory is the largest sum, sampled every 50 ms, of the proportional set size
+    (PSS) of the loading process and its worker processes, so pages a forked worker shares
+    with its parent count once; where /proc is missing, the process's own peak RSS.
+    """
     done = subprocess.run([sys.executable, "-c", _CHILD, kind, str(path), workers],
                           capture_output=True, text=True, check=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    n_workers = 1 if workers in ("1",) or kind == "bare" else 2
-    extra = result["child_kib"] * n_workers if n_workers > 1 else 0
-    result["peak_mib"] = (result["own_kib"] + extra) / 1024
+    result["peak_mib"] = (result["pss_kib"] or result["own_kib"]) / 1024
     return result
 
 
@@ -148,16 +181,20 @@ def main() -> None:
         rows = [("bibtexparser.parse_file (bare)", bare)]
         rows.append(("load_corpus, 1 process", measure("load", bib, "1")))
         rows.append(("load_corpus, default workers", measure("load", bib, "auto")))
-        print(f"\n{'BibTeX':34} {'records':>9} {'seconds':>8} {'x bare':>7} {'peak MiB':>9}")
+        print(f"\n{'BibTeX':34} {'records':>9} {'seconds':>8} {'x bare':>7} {'peak MiB':>9}"
+              f" {'load':>5}")
         for label, r in rows:
             print(f"{label:34} {r['count']:>9,} {r['seconds']:>8.1f} "
-                  f"{r['seconds'] / bare['seconds']:>7.2f} {r['peak_mib']:>9.0f}")
-        print(f"\n{'RIS':34} {'records':>9} {'seconds':>8} {'':>7} {'peak MiB':>9}")
+                  f"{r['seconds'] / bare['seconds']:>7.2f} {r['peak_mib']:>9.0f}"
+                  f" {r['load']:>5.1f}")
+        print(f"\n{'RIS':34} {'records':>9} {'seconds':>8} {'':>7} {'peak MiB':>9} {'load':>5}")
         for label, workers in (("load_corpus, 1 process", "1"),
                                ("load_corpus, default workers", "auto")):
             r = measure("load", ris, workers)
             print(f"{label:34} {r['count']:>9,} {r['seconds']:>8.1f} {'':>7} "
-                  f"{r['peak_mib']:>9.0f}")
+                  f"{r['peak_mib']:>9.0f} {r['load']:>5.1f}")
+        print(f"\nload = the machine's 1-minute load average at the end of each run "
+              f"({os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

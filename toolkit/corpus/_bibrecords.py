@@ -137,14 +137,15 @@ class _Resolver:
                row_index: int) -> tuple[dict[str, str], list[tuple[str, str]]]:
         fields: dict[str, str] = {}
         duplicates: list[tuple[str, str]] = []
-        pending = [(fld.key, str(fld.value)) for fld in entry.fields]
+        pending = [(fld.key, str(fld.value), getattr(fld, "slr_text", None))
+                   for fld in entry.fields]
         position = 0
         while position < len(pending):
-            raw_name, raw_value = pending[position]
+            raw_name, raw_value, text = pending[position]
             position += 1
             name = field_key(raw_name)
-            value = self._value(name, raw_value, entry.key, source, line, chunk, row_index,
-                                pending, position)
+            value = text if text is not None else self._value(
+                name, raw_value, entry.key, source, line, chunk, row_index, pending, position)
             if name in fields:
                 duplicates.append((name, value))
             else:
@@ -152,13 +153,14 @@ class _Resolver:
         return fields, duplicates
 
     def _value(self, name: str, raw: str, key: str, source: str, line: int, chunk: Chunk,
-               row_index: int, pending: list[tuple[str, str]], position: int) -> str:
+               row_index: int, pending: list[tuple[str, str, str | None]],
+               position: int) -> str:
         parts = parse_value(raw)
         if parts.trailing:
             recovered = _FIELD_START.match(parts.trailing)
             if recovered and parts.parts:
                 pending.insert(position, (recovered.group(1),
-                                          parts.trailing[recovered.end():]))
+                                          parts.trailing[recovered.end():], None))
                 chunk.warnings.append((row_index, LoadWarning(
                     source, line, "missing_comma",
                     f"field {name!r} is followed by {recovered.group(1)!r} without a comma; "

@@ -33,6 +33,7 @@ def _braced(depth: int) -> str:
 
 
 _BRACED = _braced(6)
+_ONE_BRACED = re.compile(_BRACED)
 _QUOTED = r'"(?:[^"\\]++|\\+(?s:.))*+"'
 _BARE = r'[^\s,{}"#=@\\]++'
 _PART = f"(?:{_BRACED}|{_QUOTED}|{_BARE})"
@@ -99,7 +100,11 @@ def _entry(piece: str, line: int) -> list[model.Block] | None:
         keys.add(name)
         lines += piece.count("\n", counted, field.start(3))
         counted = field.start(3)
-        fields.append(model.Field(start_line=lines, key=name, value=field.group(3).strip()))
+        value = field.group(3).strip()
+        fld = model.Field(start_line=lines, key=name, value=value)
+        if value[0] == "{" and "#" not in value and _ONE_BRACED.fullmatch(value):
+            fld.slr_text = value[1:-1]  # one braced part: the reader needs no second look
+        fields.append(fld)
         if field.group(4) == "}":
             end = field.end()
             break

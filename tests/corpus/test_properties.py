@@ -27,7 +27,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.function_scoped_fixture])
 settings.register_profile(
-    "fuzz", max_examples=2_000, deadline=None, database=None,
+    "fuzz", max_examples=300, deadline=None, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.function_scoped_fixture])
 settings.load_profile(os.environ.get("SLR_HYPOTHESIS_PROFILE", "ci"))

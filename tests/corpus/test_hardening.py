@@ -299,3 +299,13 @@ def test_slr_load_prints_one_message(tmp_path: Path, make, capsys) -> None:
     assert "Traceback" not in captured.err + captured.out
     if code != 0:
         assert captured.err.startswith("error: ")
+
+
+# --- found by bench/fuzz_corpus.py ------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["PT J\nPD ²\nTI T\nER\n", "PT J\nPD 2020 ³\nTI T\nER\n"])
+def test_digits_that_are_not_decimal(text: str) -> None:
+    from toolkit.corpus import parse_wos_string
+
+    record = parse_wos_string(text).records.iloc[0]  # str.isdigit() is True for '²'
+    assert record["title"] == "T"

@@ -146,15 +146,15 @@ def date_parts(value: Any) -> tuple[int | None, int | None, bool]:
         word = _MONTH_WORD.search(text)
         if word:
             month = normalise_month(word.group(1))
-        elif text.strip().isdigit() and len(text.strip()) <= 2:
+        elif text.strip().isdecimal() and len(text.strip()) <= 2:
             month = normalise_month(text)
     tokens = _TOKENS.findall(text)
     if year is not None and str(year) in tokens:
         tokens.remove(str(year))
     if month is not None:
         for token in tokens:
-            if (token.isdigit() and int(token) == month) or (
-                    not token.isdigit() and normalise_month(token) == month):
+            if (token.isdecimal() and int(token) == month) or (
+                    not token.isdecimal() and normalise_month(token) == month):
                 tokens.remove(token)
                 break
     return year, month, bool(tokens)

@@ -559,7 +559,7 @@ def normalise_month(value: Any) -> int | None:
     if _empty(value):
         return None
     text = str(value).strip().strip(".").lower()
-    if text.isdigit():
+    if text.isdecimal():
         number = int(text)
         return number if 1 <= number <= 12 else None
     if len(text) >= 3 and text[:3] in _MONTHS:

@@ -10,10 +10,10 @@ file is built the same way from the records of the real RIS exports in
 
 In one run, each in a fresh process (so each peak memory is its own): bare
 ``bibtexparser.parse_file`` (its default middleware), ``load_corpus`` on one process and
-``load_corpus`` with its default workers (two on this machine); the same two ``load_corpus``
-runs for the RIS file. Reported: seconds, ratio to bare bibtexparser, peak memory (PSS of the
-loading process plus its worker processes) and the machine's load average, since parallel
-reading only helps when cores are free.
+with its default (two processes on a two-core machine); for the RIS file ``load_corpus``
+with its default (one process) and with ``workers=2``. Reported: seconds, ratio to bare
+bibtexparser, peak memory (PSS of the loading process plus its worker processes) and the
+machine's load average, since parallel reading only helps when cores are free.
 
 Usage: python bench/bench_load.py [--entries 100000] [--ris 100000] [--shared ../shared/data]
 """
@@ -180,7 +180,7 @@ def main() -> None:
         bare = measure("bare", bib)
         rows = [("bibtexparser.parse_file (bare)", bare)]
         rows.append(("load_corpus, 1 process", measure("load", bib, "1")))
-        rows.append(("load_corpus, default workers", measure("load", bib, "auto")))
+        rows.append(("load_corpus, default (2 processes)", measure("load", bib, "auto")))
         print(f"\n{'BibTeX':34} {'records':>9} {'seconds':>8} {'x bare':>7} {'peak MiB':>9}"
               f" {'load':>5}")
         for label, r in rows:
@@ -188,8 +188,8 @@ def main() -> None:
                   f"{r['seconds'] / bare['seconds']:>7.2f} {r['peak_mib']:>9.0f}"
                   f" {r['load']:>5.1f}")
         print(f"\n{'RIS':34} {'records':>9} {'seconds':>8} {'':>7} {'peak MiB':>9} {'load':>5}")
-        for label, workers in (("load_corpus, 1 process", "1"),
-                               ("load_corpus, default workers", "auto")):
+        for label, workers in (("load_corpus, default (1 process)", "auto"),
+                               ("load_corpus, workers=2", "2")):
             r = measure("load", ris, workers)
             print(f"{label:34} {r['count']:>9,} {r['seconds']:>8.1f} {'':>7} "
                   f"{r['peak_mib']:>9.0f} {r['load']:>5.1f}")

@@ -240,9 +240,8 @@ def load_corpus(
         the others, as BibTeX does with ``\\bibliography{a,b}``. Each file is still split on
         its own, so a broken entry at the end of one file never swallows the next file.
     workers : int, optional
-        Processes for large inputs. By default one for small files (BibTeX under 4 MB,
-        RIS, Web of Science and MEDLINE under 8 MB) and up to four (the machine's cores)
-        above; the result is the same either way.
+        Processes to read with. By default BibTeX over 4 MB is read by up to four (the
+        machine's cores) and everything else by one; the result is the same either way.
 
     Returns
     -------

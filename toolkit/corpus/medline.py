@@ -166,7 +166,8 @@ def read_medline(path: str | Path, *, encoding: str | None = None,
     encoding : str, optional
         Force a codec; see :func:`toolkit.corpus.read_bibtex`.
     workers : int, optional
-        Processes for a large file (default: one below 8 MB, else up to four).
+        Processes to read with (default one: faster here than several, see
+        :mod:`toolkit.corpus._tagread`).
 
     Returns
     -------

@@ -65,6 +65,8 @@ def _cmd_load(args: argparse.Namespace) -> None:
     result = load_corpus(args.paths, strict=args.strict, encoding=args.encoding)
     records = result.records
     _print_table("Files", result.blocks)
+    if result.skipped:
+        _print_table("Skipped (not read)", result.skipped_frame())
     if result.failures:
         _print_table("Failures (not loaded)", result.failures_frame().drop(columns="raw"))
     if result.warnings and args.verbose:

@@ -21,6 +21,9 @@ __all__ = [
 ]
 
 #: Columns of the records table returned by every reader and by ``load_corpus``, in order.
+#: ``database`` names where a record came from: the database or tool recognised from the
+#: file's content (``"scopus"``, ``"wos"``, ``"pubmed"``, ``"embase/ovid"``, ``"zotero"``,
+#: ...), else the format (``"bibtex"``, ``"ris"``, ``"csv"``, ``"endnote-xml"``, ...).
 RECORD_COLUMNS: Final[tuple[str, ...]] = (
     "record_id",
     "entry_type",
@@ -41,6 +44,7 @@ RECORD_COLUMNS: Final[tuple[str, ...]] = (
     "keywords",
     "note",
     "extra",
+    "database",
     "source_file",
     "source_line",
 )
@@ -67,6 +71,7 @@ RECORD_DTYPES: Final[dict[str, str]] = {
     "keywords": "object",
     "note": "string",
     "extra": "object",
+    "database": "string",
     "source_file": "string",
     "source_line": "Int64",
 }

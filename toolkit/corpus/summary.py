@@ -10,7 +10,8 @@ from toolkit.errors import ToolkitError
 
 __all__ = ["compute_corpus_summary", "compute_counts"]
 
-CountBy = Literal["year", "entry_type", "source_type", "source_group", "source_file"]
+CountBy = Literal["year", "entry_type", "source_type", "source_group", "source_file",
+                  "database"]
 
 
 def compute_counts(records: pd.DataFrame, by: CountBy) -> pd.DataFrame:
@@ -20,7 +21,7 @@ def compute_counts(records: pd.DataFrame, by: CountBy) -> pd.DataFrame:
     ----------
     records : DataFrame
         Records table.
-    by : {"year", "entry_type", "source_type", "source_group", "source_file"}
+    by : {"year", "entry_type", "source_type", "source_group", "source_file", "database"}
         Column to count.
 
     Returns
@@ -43,7 +44,8 @@ def compute_counts(records: pd.DataFrame, by: CountBy) -> pd.DataFrame:
     """
     if by not in records.columns:
         raise ToolkitError(f"compute_counts: no column {by!r}; choose one of "
-                           "year, entry_type, source_type, source_group, source_file")
+                           "year, entry_type, source_type, source_group, source_file, "
+                           "database")
     values = records[by].astype("string").fillna("(missing)")
     counts = values.value_counts().rename_axis(by).reset_index(name="records")
     counts[by] = counts[by].astype(str)

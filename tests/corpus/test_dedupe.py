@@ -293,8 +293,8 @@ def test_sources_table_and_databases_column_from_a_database_column() -> None:
     frame = records_frame([_work("s1"), _work("p1", doi=None), _work("w1"),
                            _work("x", title="A different work on sleep in adolescents",
                                  doi=None)])
-    frame.insert(len(frame.columns), "database", ["Scopus", "PubMed", "Web of Science",
-                                                  "PubMed"])
+    frame["database"] = pd.array(["Scopus", "PubMed", "Web of Science", "PubMed"],
+                                 dtype="string")
     result = deduplicate(frame)
     assert tuple(result.sources.columns) == DEDUP_SOURCE_COLUMNS
     sources = result.sources.set_index("source_record_id")

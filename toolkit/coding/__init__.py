@@ -1,6 +1,7 @@
 """Segments, codings (per coder and round), coding sheets and the rule-based coder."""
 
 from toolkit.coding.evaluate import METRIC_COLUMNS, compute_rule_metrics
+from toolkit.coding.frequencies import compute_code_frequencies, compute_cooccurrence
 from toolkit.coding.presence import code_presence, lift_to_themes, segments_per_theme
 from toolkit.coding.rules import RuleCoder, lemma_forms
 from toolkit.coding.segments import (
@@ -35,6 +36,8 @@ __all__ = [
     "SegmentWarning",
     "code_presence",
     "codings_path",
+    "compute_code_frequencies",
+    "compute_cooccurrence",
     "compute_rule_metrics",
     "find_records_without_text",
     "lemma_forms",

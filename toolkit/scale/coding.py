@@ -30,6 +30,7 @@ from toolkit.coding.frequencies import (
     frequencies_from_counts,
 )
 from toolkit.coding.rules import RuleCoder
+from toolkit.coding.store import make_codings
 from toolkit.errors import CodingError
 from toolkit.scale._client import dask_client, dataframe_config, require_dask
 
@@ -126,7 +127,8 @@ def code_distributed(coder: RuleCoder, segments: Any, *, client: Any = None,
             raise CodingError("code_distributed: a Dask segments table is coded lazily on "
                               "the cluster its partitions belong to; pass client= (or use "
                               "the default client), not workers=")
-        meta = _transform(empty, key, settings).iloc[:0]
+        meta = make_codings({c: [] for c in ("segment_id", "code_id", "matched_text",
+                                             "pattern")})  # transform's empty result
         return segments.map_partitions(_transform, key, settings, meta=meta,
                                        align_dataframes=False)
 

@@ -119,11 +119,13 @@ def _local_prep(rows: dict[int, tuple[Any, ...]], positions: np.ndarray) -> Prep
     return Prepared(*[list(c) for c in columns])
 
 
-def _compare_range(block: tuple[list[Entry], dict[int, tuple[Any, ...]]],
-                   tail: tuple[list[Entry], dict[int, tuple[Any, ...]]], window: int, n: int,
-                   title_threshold: float, year_tolerance: int
-                   ) -> tuple[np.ndarray, dict[tuple[int, int], list[Any]]]:
-    """Pair each entry of a range with the ``window`` after it in its pass; decide them."""
+def _range_pairs(block: tuple[list[Entry], dict[int, tuple[Any, ...]]],
+                 tail: tuple[list[Entry], dict[int, tuple[Any, ...]]], window: int,
+                 n: int) -> tuple[np.ndarray, dict[int, tuple[Any, ...]]]:
+    """Pair each entry of a range with the ``window`` after it in its pass.
+
+    Returns the pair codes (``low * n + high``, unique) and the records they need.
+    """
     entries, rows = block
     tail_entries, tail_rows = tail
     every = entries + tail_entries
@@ -144,31 +146,46 @@ def _compare_range(block: tuple[list[Entry], dict[int, tuple[Any, ...]]],
         return np.empty(0, np.int64), {}
     left, right = np.concatenate(lefts), np.concatenate(rights)
     codes = np.unique(np.minimum(left, right) * n + np.maximum(left, right))
+    return codes, {**tail_rows, **rows}
+
+
+def _decide_range(pairs: tuple[np.ndarray, dict[int, tuple[Any, ...]]], *assigned: np.ndarray,
+                  n: int, title_threshold: float, year_tolerance: int
+                  ) -> dict[tuple[int, int], list[Any]]:
+    """Score, filter and decide the pairs this range was given (each pair in one range)."""
+    _, rows = pairs
+    codes = np.sort(np.concatenate(assigned)) if assigned else np.empty(0, np.int64)
     if not len(codes):
-        return codes, {}
+        return {}
     low, high = codes // n, codes % n
     positions = np.unique(np.concatenate([low, high]))
-    prep = _local_prep({**tail_rows, **rows}, positions)
+    prep = _local_prep(rows, positions)
     local = np.stack([np.searchsorted(positions, low), np.searchsorted(positions, high)],
                      axis=1)
     decided = compare_pairs(prep, local, title_threshold=title_threshold,
                             year_tolerance=year_tolerance)
     glob = positions.tolist()
-    return codes, {(glob[a], glob[b]): row for (a, b), row in decided.items()}
+    return {(glob[a], glob[b]): row for (a, b), row in decided.items()}
 
 
-def _codes_of(result: tuple[np.ndarray, Any], buckets: int) -> list[np.ndarray]:
-    codes = result[0]
+def _by_bucket(pairs: tuple[np.ndarray, Any], buckets: int) -> list[np.ndarray]:
+    codes = pairs[0]
     return [codes[codes % buckets == b] for b in range(buckets)]
 
 
-def _count_unique(*parts: np.ndarray) -> int:
-    return int(len(np.unique(np.concatenate(parts)))) if parts else 0
+def _assign(*per_range: np.ndarray) -> tuple[int, list[np.ndarray]]:
+    """Give each pair of one bucket to the first range that found it; count the pairs."""
+    if not per_range:
+        return 0, []
+    codes = np.concatenate(per_range)
+    owner = np.concatenate([np.full(len(c), r, np.int64) for r, c in enumerate(per_range)])
+    unique, first = np.unique(codes, return_index=True)  # first: the lowest range
+    owner = owner[first]
+    return len(unique), [unique[owner == r] for r in range(len(per_range))]
 
 
-def _rows_of(result: tuple[np.ndarray, dict[tuple[int, int], list[Any]]]
-             ) -> dict[tuple[int, int], list[Any]]:
-    return result[1]
+def _owned(assigned: tuple[int, list[np.ndarray]], r: int) -> np.ndarray:
+    return assigned[1][r] if assigned[1] else np.empty(0, np.int64)
 
 
 def _ids(part: pd.DataFrame) -> pd.DataFrame:
@@ -285,30 +302,36 @@ def _run(client: Any, records: Any, *, title_threshold: float, year_tolerance: i
 
     # 3: pairs within ranges, with the next `window` entries across the boundary
     heads = client.gather([client.submit(_head, b, window) for b in ranges])
-    results = []
+    found = []
     for r, block in enumerate(ranges):
         tail_entries: list[Entry] = []
         tail_rows: dict[int, tuple[Any, ...]] = {}
-        for head, rows in heads[r + 1:]:
+        for head, rows_ in heads[r + 1:]:
             take = head[:window - len(tail_entries)]
             tail_entries.extend(take)
-            tail_rows.update({e[-1]: rows[e[-1]] for e in take})
+            tail_rows.update({e[-1]: rows_[e[-1]] for e in take})
             if len(tail_entries) >= window:
                 break
-        results.append(client.submit(_compare_range, block, (tail_entries, tail_rows),
-                                     window, max(n, 1), title_threshold, year_tolerance,
-                                     pure=False))
+        found.append(client.submit(_range_pairs, block, (tail_entries, tail_rows), window,
+                                   max(n, 1), pure=False))
     del ranges
 
-    # unique candidate pairs, counted where they land by code
-    split_codes = [client.submit(_codes_of, res, n_ranges, pure=False) for res in results]
-    counts = [client.submit(_count_unique,
-                            *[client.submit(operator.getitem, s, b, pure=False)
-                              for s in split_codes], pure=False)
-              for b in range(n_ranges)]
-    n_candidates = sum(client.gather(counts))
+    # each candidate pair goes to one range only (passes often find a pair twice), counted
+    # and assigned where it lands by code
+    split = [client.submit(_by_bucket, f, n_ranges, pure=False) for f in found]
+    assigned = [client.submit(_assign, *[client.submit(operator.getitem, s, b, pure=False)
+                                         for s in split], pure=False)
+                for b in range(n_ranges)]
+    del split
+    n_candidates = sum(client.gather([client.submit(operator.getitem, a, 0) for a in assigned]))
+    owned = [[client.submit(_owned, a, r, pure=False) for a in assigned]
+             for r in range(n_ranges)]
+    decided = [client.submit(_decide_range, f, *owned[r], n=max(n, 1),
+                             title_threshold=title_threshold, year_tolerance=year_tolerance,
+                             pure=False) for r, f in enumerate(found)]
+    del found, assigned, owned
     rows: dict[tuple[int, int], list[Any]] = {}
-    for part in client.gather([client.submit(_rows_of, res) for res in results]):
+    for part in client.gather(decided):
         rows.update(part)
     rows = {pair: rows[pair] for pair in sorted(rows)}
     dois = [d for part in client.gather(client.map(_doi, preps)) for d in part]

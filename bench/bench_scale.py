@@ -1,0 +1,238 @@
+"""Benchmark: rule coding and de-duplication on one process and on Dask LocalClusters.
+
+Rule coding: ``10,000,000 * scale`` thirty-word segments (drawn, seeded, from the words of
+the bundled evidence statements, as in bench_rules.py), made on the workers partition by
+partition (100,000 segments each) and coded with the bundled codebook; only the code
+frequency table comes back to the client. The one-process run codes the same partitions
+one after another in one process and adds up the same table; the tables must be equal.
+
+De-duplication: ``1,000,000 * scale`` records with realistic duplicates
+(bench/dedupe_data.py's generator over the real records in ../shared/data, every work of
+the pool copied into up to six databases), ``deduplicate`` against
+``deduplicate_distributed``; the merge logs must be equal.
+
+Each case runs in a fresh process (one process; a LocalCluster of 1 worker; of 2 workers,
+each single-threaded), so peak memory is the case's own: ``ru_maxrss`` of the process, and
+of every worker process for the clusters (read on the workers when the case ends). The
+1-minute load average of the machine is printed with every figure, since the machine may be
+shared.
+
+Usage: python bench/bench_scale.py [--scale 1.0] [--part coding|dedupe|all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+SEGMENTS = 10_000_000
+RECORDS = 1_000_000
+PART = 100_000
+
+
+# --- segments ---------------------------------------------------------------------------
+
+def vocabulary() -> np.ndarray:
+    import toolkit as tk
+
+    return np.array(" ".join(tk.load_review().evidence["statement"]).split())
+
+
+def make_partition(number: int, size: int, words: np.ndarray) -> pd.DataFrame:
+    """Segments ``number * PART ...`` of the benchmark (seeded by the partition number)."""
+    rng = np.random.default_rng(number)
+    picks = rng.integers(0, len(words), size=(size, 30))
+    texts = [" ".join(row) for row in words[picks]]
+    ids = [f"s{number:05d}-{i:06d}" for i in range(size)]
+    return pd.DataFrame({"segment_id": pd.array(ids, dtype="string"),
+                         "text": pd.array(texts, dtype="string")})
+
+
+def _sizes(n: int) -> list[int]:
+    return [min(PART, n - start) for start in range(0, n, PART)]
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def coding_case(workers: int, n: int) -> dict[str, object]:
+    from toolkit.codebook import load_codebook
+    from toolkit.coding import RuleCoder
+    from toolkit.coding.frequencies import frequencies_from_counts
+    from toolkit.paths import bundled_codebook_path
+    from toolkit.scale.coding import _frequency_part
+
+    book = load_codebook(bundled_codebook_path())
+    words = vocabulary()
+    sizes = _sizes(n)
+    out: dict[str, object] = {"part": "coding", "workers": workers, "items": n}
+    if workers == 0:
+        coder = RuleCoder(book).fit()
+        start = time.perf_counter()
+        partial = []
+        for number, size in enumerate(sizes):
+            partial.append(_frequency_part(coder.transform(
+                make_partition(number, size, words))[["segment_id", "code_id"]]))
+        summed = pd.concat(partial, ignore_index=True)
+        table = _finish(summed, frequencies_from_counts)
+        out["seconds"] = time.perf_counter() - start
+        out["worker_rss_mib"] = []
+    else:
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
+
+        from toolkit.scale import code_distributed, compute_code_frequencies_distributed
+
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None, memory_limit=0) as cluster, \
+                Client(cluster) as client:
+            client.run(_warm)  # imports and the matcher, outside the timing
+            start = time.perf_counter()
+            segments = dd.from_map(make_partition, list(range(len(sizes))), sizes,
+                                   words=words, meta=make_partition(0, 0, words),
+                                   enforce_metadata=False)
+            codings = code_distributed(RuleCoder(book), segments, client=client)
+            table = compute_code_frequencies_distributed(codings, whole_segments=True)
+            out["seconds"] = time.perf_counter() - start
+            out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
+    out["client_rss_mib"] = _rss_mib()
+    out["table"] = table.to_json()
+    return out
+
+
+def _warm() -> None:
+    from toolkit.codebook import load_codebook
+    from toolkit.coding import RuleCoder
+    from toolkit.paths import bundled_codebook_path
+    from toolkit.scale.coding import _settings, _worker_coder
+
+    key, settings = _settings(RuleCoder(load_codebook(bundled_codebook_path())))
+    _worker_coder(key, settings)
+
+
+def _finish(summed: pd.DataFrame, finish) -> pd.DataFrame:  # noqa: ANN001
+    seen = int(summed["seen"].sum())
+    table = summed.dropna(subset=["code_id"]).groupby("code_id", sort=True)[
+        ["codings", "segments"]].sum().reset_index()
+    return finish(table, seen)
+
+
+# --- de-duplication ---------------------------------------------------------------------
+
+def dedupe_records(n: int) -> pd.DataFrame:
+    sys.path.insert(0, str(HERE))
+    from dedupe_data import load_pool, make_benchmark
+
+    pool = load_pool()
+    records, _ = make_benchmark(pool, n_works=len(pool), mean_copies=1.1 * n / len(pool),
+                                random_state=0)
+    return records.iloc[:n].reset_index(drop=True)
+
+
+def dedupe_case(workers: int, n: int) -> dict[str, object]:
+    import hashlib
+
+    from toolkit.corpus import deduplicate
+
+    records = dedupe_records(n)
+    out: dict[str, object] = {"part": "dedupe", "workers": workers, "items": len(records),
+                              "rss_after_records_mib": _rss_mib()}
+    if workers == 0:
+        start = time.perf_counter()
+        result = deduplicate(records)
+        out["seconds"] = time.perf_counter() - start
+        out["worker_rss_mib"] = []
+    else:
+        from distributed import Client, LocalCluster
+
+        from toolkit.scale import deduplicate_distributed
+
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None, memory_limit=0) as cluster, \
+                Client(cluster) as client:
+            client.run(_warm_dedupe)
+            start = time.perf_counter()
+            result = deduplicate_distributed(records, client=client)
+            out["seconds"] = time.perf_counter() - start
+            out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
+    out["client_rss_mib"] = _rss_mib()
+    out["stats"] = result.stats
+    out["log_sha256"] = hashlib.sha256(result.log.to_csv(index=False).encode()).hexdigest()
+    out["pairs_sha256"] = hashlib.sha256(
+        result.pairs.to_csv(index=False).encode()).hexdigest()
+    return out
+
+
+def _warm_dedupe() -> None:
+    import toolkit.scale.dedupe  # noqa: F401
+
+
+# --- driver -----------------------------------------------------------------------------
+
+def run_case(part: str, workers: int, scale: float) -> dict[str, object]:
+    n = max(1, int(round((SEGMENTS if part == "coding" else RECORDS) * scale)))
+    before = os.getloadavg()[0]
+    out = coding_case(workers, n) if part == "coding" else dedupe_case(workers, n)
+    out["load_before"], out["load_after"] = before, os.getloadavg()[0]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fraction of the full size (10M segments, 1M records)")
+    parser.add_argument("--part", choices=["coding", "dedupe", "all"], default="all")
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # part:workers, in a child
+    args = parser.parse_args()
+    if args.case:
+        part, workers = args.case.split(":")
+        print(json.dumps(run_case(part, int(workers), args.scale)))
+        return
+    print(f"{os.cpu_count()} cores; scale {args.scale}; every case in a fresh process; "
+          "rate per core = items/s / processes doing the work; RSS = peak resident memory; "
+          "load = 1-minute load average before/after")
+    parts = ["coding", "dedupe"] if args.part == "all" else [args.part]
+    for part in parts:
+        results = {}
+        for workers in (0, 1, 2):
+            done = subprocess.run([sys.executable, __file__, "--case", f"{part}:{workers}",
+                                   "--scale", str(args.scale)], capture_output=True,
+                                  text=True, check=False)
+            if done.returncode:
+                print(done.stderr[-3000:])
+                raise SystemExit(f"{part} with {workers} workers failed")
+            out = json.loads(done.stdout.strip().splitlines()[-1])
+            results[workers] = out
+            label = "one process" if workers == 0 else f"LocalCluster, {workers} worker(s)"
+            rate = out["items"] / out["seconds"]
+            cores = max(1, workers)
+            memory = (f"worker peak RSS {', '.join(f'{m:,.0f}' for m in out['worker_rss_mib'])}"
+                      f" MiB; client {out['client_rss_mib']:,.0f} MiB") if workers else \
+                f"process peak RSS {out['client_rss_mib']:,.0f} MiB"
+            print(f"  {part:6} {label:28} {out['items']:>11,} in {out['seconds']:8.1f} s: "
+                  f"{rate:>9,.0f}/s, {rate / cores:>9,.0f}/s per core; {memory}; "
+                  f"load {out['load_before']:.1f}/{out['load_after']:.1f}", flush=True)
+        key = "table" if part == "coding" else "log_sha256"
+        same = len({json.dumps(results[w][key]) for w in results}) == 1
+        if part == "dedupe":
+            same = same and len({results[w]["pairs_sha256"] for w in results}) == 1
+            print(f"  stats: {results[0]['stats']}")
+        speedup = results[1]["seconds"] / results[2]["seconds"]
+        print(f"  {part}: 2 workers {speedup:.2f}x one worker; one worker "
+              f"{results[0]['seconds'] / results[1]['seconds']:.2f}x one process; results "
+              f"{'identical' if same else 'DIFFER'} across the three runs", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,10 @@ De-duplication: ``1,000,000 * scale`` records with realistic duplicates
 the pool copied into up to six databases), ``deduplicate`` against
 ``deduplicate_distributed``; the merge logs must be equal.
 
+The CPU time each working process got during the timed part is printed as a share of the
+wall time: on a machine other jobs share, a worker that got 50% of a core explains a
+speed-up below the number of workers.
+
 Each case runs in a fresh process (one process; a LocalCluster of 1 worker; of 2 workers,
 each single-threaded), so peak memory is the case's own: ``ru_maxrss`` of the process, and
 of every worker process for the clusters (read on the workers when the case ends). The
@@ -66,6 +70,11 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def coding_case(workers: int, n: int) -> dict[str, object]:
     from toolkit.codebook import load_codebook
     from toolkit.coding import RuleCoder
@@ -79,7 +88,7 @@ def coding_case(workers: int, n: int) -> dict[str, object]:
     out: dict[str, object] = {"part": "coding", "workers": workers, "items": n}
     if workers == 0:
         coder = RuleCoder(book).fit()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         partial = []
         for number, size in enumerate(sizes):
             partial.append(_frequency_part(coder.transform(
@@ -87,6 +96,7 @@ def coding_case(workers: int, n: int) -> dict[str, object]:
         summed = pd.concat(partial, ignore_index=True)
         table = _finish(summed, frequencies_from_counts)
         out["seconds"] = time.perf_counter() - start
+        out["cpu_seconds"] = [_cpu_seconds() - cpu]
         out["worker_rss_mib"] = []
     else:
         import dask.dataframe as dd
@@ -98,6 +108,7 @@ def coding_case(workers: int, n: int) -> dict[str, object]:
                           dashboard_address=None, memory_limit=0) as cluster, \
                 Client(cluster) as client:
             client.run(_warm)  # imports and the matcher, outside the timing
+            cpu = client.run(_cpu_seconds)
             start = time.perf_counter()
             segments = dd.from_map(make_partition, list(range(len(sizes))), sizes,
                                    words=words, meta=make_partition(0, 0, words),
@@ -105,6 +116,7 @@ def coding_case(workers: int, n: int) -> dict[str, object]:
             codings = code_distributed(RuleCoder(book), segments, client=client)
             table = compute_code_frequencies_distributed(codings, whole_segments=True)
             out["seconds"] = time.perf_counter() - start
+            out["cpu_seconds"] = [v - cpu[k] for k, v in client.run(_cpu_seconds).items()]
             out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
     out["client_rss_mib"] = _rss_mib()
     out["table"] = table.to_json()
@@ -149,9 +161,10 @@ def dedupe_case(workers: int, n: int) -> dict[str, object]:
     out: dict[str, object] = {"part": "dedupe", "workers": workers, "items": len(records),
                               "rss_after_records_mib": _rss_mib()}
     if workers == 0:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         result = deduplicate(records)
         out["seconds"] = time.perf_counter() - start
+        out["cpu_seconds"] = [_cpu_seconds() - cpu]
         out["worker_rss_mib"] = []
     else:
         from distributed import Client, LocalCluster
@@ -162,9 +175,12 @@ def dedupe_case(workers: int, n: int) -> dict[str, object]:
                           dashboard_address=None, memory_limit=0) as cluster, \
                 Client(cluster) as client:
             client.run(_warm_dedupe)
-            start = time.perf_counter()
+            cpu = client.run(_cpu_seconds)
+            start, client_cpu = time.perf_counter(), _cpu_seconds()
             result = deduplicate_distributed(records, client=client)
             out["seconds"] = time.perf_counter() - start
+            out["client_cpu_seconds"] = _cpu_seconds() - client_cpu
+            out["cpu_seconds"] = [v - cpu[k] for k, v in client.run(_cpu_seconds).items()]
             out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
     out["client_rss_mib"] = _rss_mib()
     out["stats"] = result.stats
@@ -220,8 +236,12 @@ def main() -> None:
             memory = (f"worker peak RSS {', '.join(f'{m:,.0f}' for m in out['worker_rss_mib'])}"
                       f" MiB; client {out['client_rss_mib']:,.0f} MiB") if workers else \
                 f"process peak RSS {out['client_rss_mib']:,.0f} MiB"
+            busy = ", ".join(f"{c / out['seconds']:.0%}" for c in out["cpu_seconds"])
+            client_cpu = (f"; client CPU {out['client_cpu_seconds']:.1f} s"
+                          if "client_cpu_seconds" in out else "")
             print(f"  {part:6} {label:28} {out['items']:>11,} in {out['seconds']:8.1f} s: "
-                  f"{rate:>9,.0f}/s, {rate / cores:>9,.0f}/s per core; {memory}; "
+                  f"{rate:>9,.0f}/s, {rate / cores:>9,.0f}/s per core; CPU of each working "
+                  f"process / wall time: {busy}{client_cpu}; {memory}; "
                   f"load {out['load_before']:.1f}/{out['load_after']:.1f}", flush=True)
         key = "table" if part == "coding" else "log_sha256"
         same = len({json.dumps(results[w][key]) for w in results}) == 1

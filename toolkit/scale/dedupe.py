@@ -13,7 +13,10 @@ title backwards, first author and year, DOI, volume and page, abstract start; se
    record of every entry (the shuffle);
 3. each range pairs every entry with the ``window`` entries after it in its pass (the first
    ``window`` entries of the following ranges come along, so no pair is lost at a
-   boundary), and scores, filters and decides its pairs with
+   boundary);
+4. the pair codes are shuffled once more, by code, so each pair found by several passes is
+   given to one range only (the first that found it) and counted once;
+5. each range scores, filters and decides the pairs it was given with
    :func:`toolkit.corpus.dedupe.compare_pairs`, the one-process code.
 
 So the candidate pairs, and each pair's decision (which depends on the two records only),

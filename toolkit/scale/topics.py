@@ -41,7 +41,7 @@ def sample_positions(n: int, size: int, random_state: int | None = 0) -> np.ndar
     Examples
     --------
     >>> sample_positions(10, 3).tolist()
-    [2, 6, 7]
+    [5, 6, 9]
     """
     if size >= n:
         return np.arange(n)

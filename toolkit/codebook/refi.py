@@ -82,6 +82,10 @@ def _check_xml_text(codebook: Codebook) -> None:
         texts = value if isinstance(value, tuple) else [value]
         if any(_NOT_XML.search(t) for t in texts):
             problems.append(f"{key} holds a control character XML cannot carry; remove it")
+    for i, retired in enumerate(codebook.retired):
+        if _NOT_XML.search(retired.label) or _NOT_XML.search(retired.reason):
+            problems.append(f"retired[{i}] (id {retired.id!r}): label or reason holds a "
+                            "control character XML cannot carry; remove it")
     if problems:
         raise CodebookError(f"codebook {codebook.name[:60]!r}", problems)
 
@@ -313,7 +317,7 @@ def _build(codes: list[dict[str, Any]], meta: dict[str, Any], where: str,
             "version": str(version) if isinstance(version, (str, int, float)) else version,
             "round": meta.get("round", max(rounds, default=1)),
             "codes": codes}
-    for key in ("authors", "description"):
+    for key in ("authors", "description", "retired"):
         if key in meta:
             data[key] = meta[key]
     return codebook_from_dict(data, where)

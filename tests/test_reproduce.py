@@ -41,7 +41,7 @@ def test_every_artefact_is_written(runs: tuple[Path, Path]) -> None:
     out, _ = runs
     tables = out / "tables"
     for name in ("source_triangulation_source_group", "cross_case", "coverage_rq",
-                 "coverage_year", "investigator_triangulation", "method_triangulation",
+                 "coverage_year", "method_agreement", "method_triangulation",
                  "prisma_flow", "agreement_by_theme", "topics"):
         for suffix in (".csv", ".xlsx", ".tex", ".md"):
             assert (tables / f"{name}{suffix}").is_file(), name + suffix

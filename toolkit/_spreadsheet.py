@@ -11,7 +11,8 @@ this module:
   that really starts with ``'=`` is written ``''=`` and read back as ``'=``).
 * **XLSX**: such cells are stored as text (openpyxl ``data_type "s"``), never as formulas,
   so no quote is needed and the file reads back unchanged, except what XML cannot hold:
-  other control characters become U+FFFD and a carriage return reads back as a newline.
+  other control characters become U+FFFD (and a carriage return reads back as a newline
+  when openpyxl writes without lxml; with lxml, which python-docx installs, it stays).
 
 Numbers in numeric columns stay numbers: only text is ever touched, so ``-0.5`` in a float
 column is written as ``-0.5``.

@@ -280,7 +280,8 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
 
     stage("agreement")
     both = make_codings(pd.concat([human, rules], ignore_index=True))
-    agree = agreement.compute_agreement(both, codebook=book, level="theme", n_boot=n_boot,
+    agree = agreement.compute_agreement(both, methods=["human", "rules"], codebook=book,
+                                        level="theme", n_boot=n_boot,
                                         random_state=random_state)
     done()
 
@@ -314,7 +315,8 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     coverage_rq = triangulation.compute_coverage(human, segments, book, by="rq")
     coverage_year = triangulation.compute_coverage(human, segments, book, by="year",
                                                    records=records)
-    investigator = triangulation.compute_investigator_triangulation(both, book, agreement=agree)
+    method_agreement = triangulation.compute_method_agreement(human, rules, book,
+                                                              agreement=agree)
     method = triangulation.compute_method_triangulation(human, rules, model.document_topics_,
                                                         book)
     done()
@@ -337,7 +339,8 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     }
     for name, frame in plain.items():
         export.export_table(frame, tables_dir, name)
-    tri_tables = [source, source_type, cases, coverage_rq, coverage_year, investigator, method]
+    tri_tables = [source, source_type, cases, coverage_rq, coverage_year, method_agreement,
+                  method]
     for table in tri_tables:
         export.export_table(table, tables_dir)
     done()
@@ -386,7 +389,7 @@ def _run(work: Path, corpus_dir: Path, book_path: Path, codings_path: Path, embe
     done()
 
     stage("report")
-    report = _report(review, book, source, cases, coverage_rq, investigator, method, metrics,
+    report = _report(review, book, source, cases, coverage_rq, method_agreement, method, metrics,
                      agree, topic_table, stability, alignment, flow, figures, segments,
                      records, plain)
     atomic_write_text(work / "report.html", report)
@@ -425,7 +428,7 @@ table.tbl th{background:#f3f6fb}img{max-width:100%;margin:.5em 0}
 
 
 def _report(review: Any, book: Any, source: Any, cases: Any, coverage: Any,
-            investigator: Any, method: Any, metrics: pd.DataFrame, agree: pd.DataFrame,
+            method_agreement: Any, method: Any, metrics: pd.DataFrame, agree: pd.DataFrame,
             topic_table: pd.DataFrame, stability: Any, alignment: dict[str, pd.DataFrame],
             flow: pd.DataFrame, figures: dict[str, Path], segments: pd.DataFrame,
             records: pd.DataFrame, plain: dict[str, pd.DataFrame]) -> str:
@@ -466,10 +469,13 @@ def _report(review: Any, book: Any, source: Any, cases: Any, coverage: Any,
              "<h2>Cross-case analysis</h2>", _table(cases.wide), _img(figures["cross_case"]),
              "<h2>Coverage of the guiding questions</h2>", _table(coverage.wide),
              _img(figures["coverage_rq"]),
-             "<h2>Investigator triangulation: human coding and rules</h2>",
-             "<p class='note'>Values with 95% bootstrap intervals over segments.</p>",
+             "<h2>Method triangulation</h2>",
+             "<h3>Agreement between the human coding and the rule coder</h3>",
+             "<p class='note'>Values with 95% bootstrap intervals over segments. The rule "
+             "coder is a method, not a second investigator: investigator triangulation "
+             "needs two human coders.</p>",
              _table(agreement_table(agree)),
-             "<h2>Method triangulation</h2>", _table(method.wide),
+             "<h3>Human coding, rules and topic model per theme</h3>", _table(method.wide),
              "<h3>Rule coder against the human coding, per theme</h3>", _table(metrics),
              "<h2>Topic model</h2>",
              "<p class='note'>Topics found by BERTopic in the evidence segments, with "

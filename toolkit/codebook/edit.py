@@ -102,7 +102,7 @@ def _merge_patterns(patterns: Iterable[Patterns]) -> Patterns:
 
 
 def _rebuild(codebook: Codebook, codes: Sequence[Code], **changes: Any) -> Codebook:
-    """A new codebook with these codes, validated like a file (every problem listed)."""
+    """Return a new codebook with these codes, validated like a file (every problem listed)."""
     new = dataclasses.replace(codebook, codes=tuple(codes), **changes)
     problems = validate_codebook_dict(codebook_to_dict(new), _where(new))
     if problems:

@@ -1,7 +1,15 @@
-"""Segments, codings (per coder and round), coding sheets and the rule-based coder."""
+"""Segments, codings (per coder and round), coding sheets, adjudication and the rule coder."""
 
+from toolkit.coding.adjudication import (
+    DECISIONS,
+    combine_with_consensus,
+    compute_disagreements,
+    read_adjudication_sheet,
+    write_adjudication_sheet,
+)
 from toolkit.coding.evaluate import METRIC_COLUMNS, compute_rule_metrics
 from toolkit.coding.presence import code_presence, lift_to_themes
+from toolkit.coding.raters import Rater, RoundWarning, common_codes, select_raters
 from toolkit.coding.rules import RuleCoder, lemma_forms
 from toolkit.coding.segments import (
     SEGMENT_COLUMNS,
@@ -12,6 +20,8 @@ from toolkit.coding.segments import (
 from toolkit.coding.sheets import SHEET_COLUMNS, read_coding_sheet, write_coding_sheet
 from toolkit.coding.store import (
     CODING_COLUMNS,
+    METHODS,
+    PEOPLE,
     RULE_COLUMNS,
     codings_path,
     load_codings,
@@ -22,23 +32,34 @@ from toolkit.coding.store import (
 
 __all__ = [
     "CODING_COLUMNS",
+    "DECISIONS",
+    "METHODS",
     "METRIC_COLUMNS",
+    "PEOPLE",
     "RULE_COLUMNS",
     "SEGMENT_COLUMNS",
     "SHEET_COLUMNS",
+    "Rater",
+    "RoundWarning",
     "RuleCoder",
     "code_presence",
+    "combine_with_consensus",
+    "common_codes",
     "codings_path",
+    "compute_disagreements",
     "compute_rule_metrics",
     "lemma_forms",
     "lift_to_themes",
     "load_codings",
     "make_codings",
+    "read_adjudication_sheet",
     "read_coding_sheet",
     "save_codings",
     "segments_from_documents",
     "segments_from_frame",
     "segments_from_review",
+    "select_raters",
     "validate_codings",
+    "write_adjudication_sheet",
     "write_coding_sheet",
 ]

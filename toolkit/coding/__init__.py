@@ -7,6 +7,13 @@ from toolkit.coding.adjudication import (
     read_adjudication_sheet,
     write_adjudication_sheet,
 )
+from toolkit.coding.analysis import (
+    FREQUENCY_COLUMNS,
+    QUOTE_COLUMNS,
+    compute_code_frequencies,
+    compute_cooccurrence,
+    compute_quotes,
+)
 from toolkit.coding.evaluate import METRIC_COLUMNS, compute_rule_metrics
 from toolkit.coding.presence import code_presence, lift_to_themes
 from toolkit.coding.raters import Rater, RoundWarning, common_codes, select_raters
@@ -33,9 +40,11 @@ from toolkit.coding.store import (
 __all__ = [
     "CODING_COLUMNS",
     "DECISIONS",
+    "FREQUENCY_COLUMNS",
     "METHODS",
     "METRIC_COLUMNS",
     "PEOPLE",
+    "QUOTE_COLUMNS",
     "RULE_COLUMNS",
     "SEGMENT_COLUMNS",
     "SHEET_COLUMNS",
@@ -46,7 +55,10 @@ __all__ = [
     "combine_with_consensus",
     "common_codes",
     "codings_path",
+    "compute_code_frequencies",
+    "compute_cooccurrence",
     "compute_disagreements",
+    "compute_quotes",
     "compute_rule_metrics",
     "lemma_forms",
     "lift_to_themes",

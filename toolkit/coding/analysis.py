@@ -293,7 +293,7 @@ def _cite(works: Sequence[str], records: pd.DataFrame | None) -> str:
 def compute_quotes(codings: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook, *,
                    level: Level = "code", codes: Sequence[str] | None = None,
                    records: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The passages behind each code or theme, with where they come from, for writing up.
+    """List the passages behind each code or theme, with where they come from, to write up.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Segments, codings (per coder and round), coding sheets, adjudication and the rule coder."""
+"""Segments, codings per coder and round, sheets, adjudication, rules, analysis, REFI-QDA."""
 
 from toolkit.coding.adjudication import (
     DECISIONS,
@@ -16,6 +16,13 @@ from toolkit.coding.analysis import (
 )
 from toolkit.coding.evaluate import METRIC_COLUMNS, compute_rule_metrics
 from toolkit.coding.presence import code_presence, lift_to_themes
+from toolkit.coding.qdpx import (
+    QdpxProject,
+    check_qdpx_structure,
+    export_qdpx,
+    format_qdpx,
+    read_qdpx,
+)
 from toolkit.coding.raters import Rater, RoundWarning, common_codes, select_raters
 from toolkit.coding.rules import RuleCoder, lemma_forms
 from toolkit.coding.segments import (
@@ -45,12 +52,14 @@ __all__ = [
     "METRIC_COLUMNS",
     "PEOPLE",
     "QUOTE_COLUMNS",
+    "QdpxProject",
     "RULE_COLUMNS",
     "SEGMENT_COLUMNS",
     "SHEET_COLUMNS",
     "Rater",
     "RoundWarning",
     "RuleCoder",
+    "check_qdpx_structure",
     "code_presence",
     "combine_with_consensus",
     "common_codes",
@@ -60,12 +69,15 @@ __all__ = [
     "compute_disagreements",
     "compute_quotes",
     "compute_rule_metrics",
+    "export_qdpx",
+    "format_qdpx",
     "lemma_forms",
     "lift_to_themes",
     "load_codings",
     "make_codings",
     "read_adjudication_sheet",
     "read_coding_sheet",
+    "read_qdpx",
     "save_codings",
     "segments_from_documents",
     "segments_from_frame",

@@ -375,7 +375,6 @@ def compute_method_triangulation(human: pd.DataFrame, rules: pd.DataFrame,
     (:func:`toolkit.coding.combine_with_consensus`).
     """
     from toolkit.agreement import compute_agreement
-    from toolkit.topics.bridges import compute_topic_theme_alignment
 
     h = theme_segments(human, codebook)
     r = theme_segments(rules, codebook)
@@ -385,7 +384,9 @@ def compute_method_triangulation(human: pd.DataFrame, rules: pd.DataFrame,
                               level="theme", metrics=["cohen_kappa"], n_boot=n_boot)
     kappa = dict(zip(kappa["code_id"], kappa["value"], strict=True))
     best: dict[str, tuple[Any, float]] = {}
-    if document_topics is not None:
+    if document_topics is not None:  # imported only then: the topic stack loads slowly
+        from toolkit.topics.bridges import compute_topic_theme_alignment
+
         alignment = compute_topic_theme_alignment(document_topics, human, codebook)
         for row in alignment["best_per_theme"].itertuples(index=False):
             best[row.theme] = (row.topic, row.jaccard)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from defusedxml import ElementTree as SafeET
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit import load_review
 from toolkit.codebook import code_guid, load_codebook
@@ -242,3 +245,44 @@ def test_export_refuses_what_it_cannot_write(review: tuple, tmp_path: Path) -> N
     bad = codings.dropna(subset=["start"]).head(1).assign(end=10_000)
     with pytest.raises(CodingError, match="outside its text"):
         export_qdpx(tmp_path / "a.qdpx", book, segments, bad)
+
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=30)
+CODES = ["challenges.cost", "benefits.employability", "qa_recognition"]
+BOOK = load_codebook(bundled_codebook_path())
+
+
+@settings(max_examples=40)
+@given(st.lists(st.tuples(TEXT, st.lists(st.sampled_from(CODES), max_size=2, unique=True),
+                          st.none() | TEXT, st.booleans()), min_size=1, max_size=5))
+def test_any_coding_reads_back_exactly(rows: list) -> None:
+    book = BOOK
+    segments = pd.DataFrame({"segment_id": [f"s{i}" for i in range(len(rows))],
+                             "document_id": [f"d{i % 2}" for i in range(len(rows))],
+                             "text": [text for text, *_ in rows]})
+    codings = []
+    for i, (text, codes, memo, span) in enumerate(rows):
+        for code in codes or [None]:
+            codings.append({"segment_id": f"s{i}", "code_id": code, "coder": "ann",
+                            "round": 2, "method": "human", "memo": memo,
+                            "created_at": "2026-01-01T00:00:00+00:00"})
+        if span and codes:
+            codings.append({"segment_id": f"s{i}", "code_id": codes[0], "coder": "rules",
+                            "round": 2, "method": "rules", "start": len(text) // 3,
+                            "end": len(text), "matched_text": text[len(text) // 3:],
+                            "pattern": "phrases: x"})
+    codings = make_codings(codings)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "p.qdpx"
+        path.write_bytes(format_qdpx(book, segments, codings))
+        assert check_qdpx_structure(path.read_bytes()) == []
+        project = read_qdpx(path)
+    # A source is a document, so segments come back grouped by document: compare by id.
+    got_segments = project.segments.set_index("segment_id").sort_index()
+    want_segments = segments.set_index("segment_id").sort_index()
+    assert got_segments["text"].tolist() == want_segments["text"].tolist()
+    assert got_segments["document_id"].tolist() == want_segments["document_id"].tolist()
+    order = ["segment_id", "coder", "code_id", "start"]
+    got = project.codings.sort_values(order, na_position="first").reset_index(drop=True)
+    want = codings.sort_values(order, na_position="first").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[want.columns.tolist()], want)

@@ -13,7 +13,7 @@ from toolkit._io import STAGE_MARKER
 from toolkit.cli import main
 from toolkit.errors import ToolkitError
 from toolkit.paths import bundled_codings_dir, bundled_corpus_dir
-from toolkit.reproduce import check_reproduce_output, reproduce
+from toolkit.review.pipeline import check_reproduce_output, reproduce
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_bad_path_codings_mismatch_and_empty_codings(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["reproduce", "--out", str(tmp_path / "a"), "--corpus",
                  str(tmp_path / "nowhere"), "--no-progress"]) == 2
-    assert "references.bib is missing" in capsys.readouterr().err
+    assert "no such folder" in capsys.readouterr().err
     # a codebook that does not match the codings
     book = tmp_path / "book.yaml"
     book.write_text("name: other\nversion: '1'\nround: 2\ncodes:\n- id: x\n  label: X\n")
@@ -180,6 +180,8 @@ def test_an_earlier_output_someone_added_to_or_edited_is_refused(
 
 def test_review_yaml_values_cannot_inject_script(tmp_path: Path) -> None:
     corpus = Path(shutil.copytree(bundled_corpus_dir(), tmp_path / "corpus"))
+    # review.yaml names the codebook and codings as ../codebooks/...: copy them beside it
+    shutil.copytree(bundled_corpus_dir().parent / "codebooks", tmp_path / "codebooks")
     review = corpus / "review.yaml"
     text = review.read_text()
     attack = "\"<script>alert('x')</script>\""

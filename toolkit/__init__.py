@@ -11,7 +11,6 @@ from toolkit.corpus import (
     compute_corpus_summary,
     deduplicate,
     load_corpus,
-    plot_corpus_counts,
     read_bibtex,
     read_csv,
     read_ris,
@@ -20,6 +19,7 @@ from toolkit.corpus import (
 )
 from toolkit.corpus.summary import compute_counts
 from toolkit.errors import CorpusFormatError, CorpusInputError, ToolkitError
+from toolkit.report.figures import plot_corpus_counts
 from toolkit.review import (
     Review,
     audit_citations,

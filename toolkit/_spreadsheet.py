@@ -11,8 +11,8 @@ this module:
   that really starts with ``'=`` is written ``''=`` and read back as ``'=``).
 * **XLSX**: such cells are stored as text (openpyxl ``data_type "s"``), never as formulas,
   so no quote is needed and the file reads back unchanged, except what XML cannot hold:
-  other control characters become U+FFFD (and a carriage return reads back as a newline
-  when openpyxl writes without lxml; with lxml, which python-docx installs, it stays).
+  other control characters become U+FFFD, and a carriage return reads back as a newline
+  unless openpyxl writes through lxml.
 
 Numbers in numeric columns stay numbers: only text is ever touched, so ``-0.5`` in a float
 column is written as ``-0.5``.
@@ -32,7 +32,8 @@ import pandas as pd
 from toolkit.errors import ToolkitError
 
 __all__ = ["FORMULA_START", "protect_cell", "unprotect_cell", "protect_frame",
-           "unprotect_frame", "frame_to_csv", "frames_to_xlsx", "read_csv_table", "read_table"]
+           "unprotect_frame", "frame_to_csv", "frames_to_xlsx", "read_csv_table", "read_table",
+           "store_formulas_as_text", "deterministic_xlsx"]
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP's list, plus the
 #: full-width forms some spreadsheet locales accept).
@@ -158,13 +159,22 @@ def frames_to_xlsx(sheets: Sequence[tuple[str, pd.DataFrame, bool]], *,
         for name, frame, index in sheets:
             _map_frame(frame, _xml_safe).to_excel(writer, sheet_name=name, index=index)
             sheet = writer.sheets[name]
-            for row in sheet.iter_rows():
-                for cell in row:
-                    if cell.data_type == "f":  # openpyxl's guess for text starting with '='
-                        cell.data_type = "s"
+            store_formulas_as_text(sheet)
             for letter, width in (widths or {}).get(name, {}).items():
                 sheet.column_dimensions[letter].width = width
     return buffer.getvalue()
+
+
+def store_formulas_as_text(sheet: Any) -> None:
+    """Make every cell of an openpyxl worksheet that would run as a formula plain text.
+
+    openpyxl stores any text that starts with ``=`` as a formula; pandas' ``to_excel`` goes
+    through it, so a sheet written that way needs this before it is saved.
+    """
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":  # openpyxl's guess for text starting with '='
+                cell.data_type = "s"
 
 
 def read_table(path: str | Path, *, error: type[ToolkitError] = ToolkitError,
@@ -214,3 +224,25 @@ def read_table(path: str | Path, *, error: type[ToolkitError] = ToolkitError,
     except OSError as err:
         raise error(f"{source}: cannot be read ({err.strerror or err}); check its "
                     "permissions") from None
+
+
+def deterministic_xlsx(data: bytes) -> bytes:
+    """Rewrite an XLSX so that it carries no time: fixed zip dates, fixed document dates.
+
+    Excel files otherwise embed the moment they were written, and two identical tables
+    would differ byte for byte.
+    """
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in sorted(source.infolist(), key=lambda i: i.filename):
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                                 rb"\g<1>2000-01-01T00:00:00Z", content)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, content)
+    return buffer.getvalue()

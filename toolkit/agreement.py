@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from toolkit.codebook.model import Codebook
 from toolkit.errors import AgreementError
 
 __all__ = [
@@ -463,7 +464,7 @@ def _point_and_boot(units: _Units, metric: str, level: str, ratings: Any, n_boot
 def compute_agreement(codings: pd.DataFrame, *, coders: Sequence[str] | None = None,
                       rounds: Sequence[int] | None = None,
                       methods: Sequence[str] | None = None,
-                      codebook: Any | None = None,
+                      codebook: Codebook | Sequence[Codebook] | None = None,
                       level: Literal["code", "theme"] = "code",
                       metrics: Sequence[str] = METRICS,
                       alpha_level: Literal["nominal", "ordinal", "interval",

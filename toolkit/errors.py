@@ -13,6 +13,7 @@ __all__ = [
     "ToolkitError",
     "CorpusInputError",
     "CorpusFormatError",
+    "DedupReviewError",
     "CitationAuditError",
     "CodebookError",
     "CodingError",
@@ -59,6 +60,23 @@ class CorpusFormatError(ToolkitError, ValueError):
             f"{len(lines)} block(s) could not be read; fix them or load with strict=False "
             "to get them back as data:\n- " + "\n- ".join(lines)
         )
+
+
+class DedupReviewError(ToolkitError, ValueError):
+    """A de-duplication review sheet cannot be read or applied; ``problems`` lists each.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sheet.
+    problems : sequence of str
+        One message per problem: the sheet row, what is wrong, what to write instead.
+    """
+
+    def __init__(self, path: str | Path, problems: Sequence[str]) -> None:
+        self.path, self.problems = str(path), tuple(problems)
+        super().__init__(f"{self.path}: {len(self.problems)} problem(s):\n- "
+                         + "\n- ".join(self.problems))
 
 
 class CitationAuditError(ToolkitError, ValueError):

@@ -1,4 +1,8 @@
-"""Where the bundled review lives."""
+"""Where the project and its bundled review live.
+
+The bundled review is an ordinary review folder (``corpus/``); which codebook and codings
+it uses is read from its ``review.yaml``, like any other review's.
+"""
 
 from __future__ import annotations
 
@@ -32,19 +36,40 @@ def project_root() -> Path:
 
 
 def bundled_corpus_dir() -> Path:
-    """Return the bundled review's ``corpus/`` folder."""
+    """Return the bundled review's folder (``corpus/``)."""
     return project_root() / "corpus"
 
 
-def bundled_codebook_path(round: int = 2) -> Path:  # noqa: A002
-    """Return the review codebook of a round: ``microcredentials.yaml`` (2) or ``_round1``."""
-    name = "microcredentials.yaml" if round == 2 else f"microcredentials_round{round}.yaml"
-    path = project_root() / "codebooks" / name
+def bundled_codebook_path(round: int | None = None) -> Path:  # noqa: A002
+    """Return the bundled review's codebook of a round (default: the one it codes with).
+
+    Raises
+    ------
+    ToolkitError
+        For a round its ``review.yaml`` does not list, or a file that is not there.
+    """
+    from toolkit.review.config import load_review_config
+
+    folder = bundled_corpus_dir()
+    coding = load_review_config(folder).get("coding") or {}
+    rounds = {int(k): v for k, v in (coding.get("rounds") or {}).items()}
+    if round is None:
+        name = coding.get("codebook") or rounds[max(rounds)]
+    elif round in rounds:
+        name = rounds[round]
+    else:
+        raise ToolkitError(f"{folder / 'review.yaml'}: no codebook for round {round}; rounds "
+                           f"{sorted(rounds)} are bundled")
+    path = (folder / name).resolve()
     if not path.is_file():
-        raise ToolkitError(f"{path}: no codebook for round {round}; rounds 1 and 2 are bundled")
+        raise ToolkitError(f"{path}: the codebook the bundled review.yaml names is missing")
     return path
 
 
 def bundled_codings_dir() -> Path:
-    """Folder of the review's saved codings (``codebooks/codings/microcredentials``)."""
-    return project_root() / "codebooks" / "codings" / "microcredentials"
+    """Return the folder of the bundled review's saved codings (from its ``review.yaml``)."""
+    from toolkit.review.config import load_review_config
+
+    folder = bundled_corpus_dir()
+    coding = load_review_config(folder).get("coding") or {}
+    return (folder / (coding.get("codings") or "codings")).resolve()

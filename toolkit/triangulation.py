@@ -8,17 +8,23 @@ per cell), a wide view for reading, and for each cell the segments behind it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
 
-from toolkit.errors import ToolkitError
+from toolkit.codebook import Codebook
+from toolkit.coding.presence import segments_per_theme
+from toolkit.errors import CodingError, ToolkitError
 
 __all__ = [
     "TriangulationTable",
     "TriangulationError",
+    "TriangulationWarning",
+    "UNKNOWN",
+    "STATUSES",
     "compute_source_triangulation",
     "compute_cross_case",
     "compute_coverage",
@@ -26,12 +32,24 @@ __all__ = [
     "compute_method_agreement",
     "compute_method_triangulation",
     "evidence_for",
+    "expand_cases",
     "theme_segments",
+    "work_values",
 ]
+
+#: The group of works whose value of the triangulation column is missing.
+UNKNOWN = "unknown"
+#: Corroboration labels of :func:`compute_source_triangulation`, strongest first.
+STATUSES = ("corroborated", "partly corroborated", "single-group", "unknown group only",
+            "unsupported")
 
 
 class TriangulationError(ToolkitError, ValueError):
     """Inputs to a triangulation table do not fit together."""
+
+
+class TriangulationWarning(UserWarning):
+    """Some works have no value in the column triangulated on; they form the unknown group."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,9 @@ class TriangulationTable:
         ``(row, column) -> tuple of segment ids`` behind each cell.
     value : str
         The measure shown in ``wide``.
+    by : str
+        The column the table splits on (a record column such as ``source_group``, or a
+        segment column such as ``rq``); empty when it splits on something else.
     """
 
     name: str
@@ -58,6 +79,7 @@ class TriangulationTable:
     wide: pd.DataFrame
     cells: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     value: str = "works"
+    by: str = ""
 
     def __repr__(self) -> str:
         return (f"TriangulationTable({self.name!r}, rows={self.wide.shape[0]}, "
@@ -78,29 +100,75 @@ def _check(codings: pd.DataFrame, segments: pd.DataFrame) -> None:
                                  "another corpus?")
 
 
-def theme_segments(codings: pd.DataFrame, codebook: Any, *,
+def theme_segments(codings: pd.DataFrame, codebook: Codebook, *,
                    level: Literal["theme", "code"] = "theme",
                    exclude: Sequence[str] = ()) -> dict[str, set[str]]:
     """Segments per theme (or per code) from the codings; unknown codes raise.
+
+    The sets of :func:`toolkit.coding.segments_per_theme`.
 
     Raises
     ------
     TriangulationError
         When a coding names a code the codebook does not have.
     """
-    coded = codings.dropna(subset=["code_id"])
-    unknown = sorted(set(coded["code_id"]) - set(codebook.ids))
-    if unknown:
-        raise TriangulationError(f"codings use codes not in codebook {codebook.name!r} "
-                                 f"version {codebook.version}: {unknown[:10]}; load the "
-                                 "codebook these codings were made with")
-    keys = [t.id for t in codebook.themes()] if level == "theme" else list(codebook.ids)
-    groups: dict[str, set[str]] = {k: set() for k in keys if k not in exclude}
-    for segment, code in zip(coded["segment_id"], coded["code_id"], strict=True):
-        key = codebook.theme_of(code) if level == "theme" else code
-        if key in groups:
-            groups[key].add(segment)
-    return groups
+    try:
+        found = segments_per_theme(codings, codebook, level=level, exclude=exclude)
+    except CodingError as err:
+        raise TriangulationError(str(err)) from None
+    return {key: set(segments) for key, segments in found.items()}
+
+
+def expand_cases(codebook: Codebook, cases: Mapping[str, Sequence[str]] | None
+                 ) -> dict[str, list[str]]:
+    """Turn declared cases into case codes: ``{family: [code ids]}``.
+
+    A declared code with codes below it stands for the codable codes below it (a grouping
+    node such as "industries"); a code without children is a case itself.
+
+    Raises
+    ------
+    TriangulationError
+        For a declared code the codebook does not have.
+
+    Examples
+    --------
+    >>> from toolkit.codebook import Code
+    >>> book = Codebook("x", "1", 1, (Code("sector", "Sector", codable=False),
+    ...     Code("sector.health", "Health", parent="sector"), Code("eu", "Europe")))
+    >>> expand_cases(book, {"sectors": ["sector"], "regions": ["eu"]})
+    {'sectors': ['sector.health'], 'regions': ['eu']}
+    """
+    expanded: dict[str, list[str]] = {}
+    for family, codes in (cases or {}).items():
+        if isinstance(codes, str):
+            codes = [codes]
+        unknown = [c for c in codes if c not in codebook]
+        if unknown:
+            raise TriangulationError(f"cases {family!r}: codes {unknown} are not in codebook "
+                                     f"{codebook.name!r}; list code ids of the codebook")
+        found: list[str] = []
+        for code in codes:
+            below = [c for c in codebook.descendants(code) if codebook[c].codable]
+            for case in below or [code]:
+                if case not in found:
+                    found.append(case)
+        expanded[str(family)] = found
+    return expanded
+
+
+def _case_themes(codebook: Codebook, cases: Mapping[str, Sequence[str]] | None) -> list[str]:
+    """Themes that only hold cases (their grouping nodes): not themes of the analysis."""
+    case_codes = {c for codes in expand_cases(codebook, cases).values() for c in codes}
+    if not case_codes:
+        return []
+    themes = []
+    for theme in codebook.themes():
+        codable = [c for c in (theme.id, *codebook.descendants(theme.id))
+                   if codebook[c].codable]
+        if codable and all(c in case_codes for c in codable):
+            themes.append(theme.id)
+    return themes
 
 
 def _segment_works(segments: pd.DataFrame) -> dict[str, tuple[str, ...]]:
@@ -108,27 +176,114 @@ def _segment_works(segments: pd.DataFrame) -> dict[str, tuple[str, ...]]:
         return {s: tuple(k) for s, k in zip(segments["segment_id"], segments["cited_keys"],
                                             strict=True)}
     if "record_id" in segments.columns:
-        return {s: (r,) for s, r in zip(segments["segment_id"], segments["record_id"],
-                                        strict=True)}
+        return {s: (() if r is None or r is pd.NA else (str(r),))
+                for s, r in zip(segments["segment_id"], segments["record_id"], strict=True)}
     raise TriangulationError("segments need cited_keys or record_id to link them to works")
 
 
-def _case_codes(codebook: Any) -> list[str]:
-    return [c.id for c in codebook.codes if c.id.startswith("case_") and c.parent]
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def work_values(records: pd.DataFrame, by: str) -> dict[str, tuple[str, ...]]:
+    """Return the values of one record column per work, as text.
+
+    A column holding tuples (``databases``, ``keywords``) gives each work all of its
+    values; a missing or empty value gives :data:`UNKNOWN`. Whole numbers (years) are
+    written without decimals.
+
+    Raises
+    ------
+    TriangulationError
+        When ``by`` is not a column of ``records``.
+
+    Examples
+    --------
+    >>> from toolkit.corpus import records_frame
+    >>> frame = records_frame([{"record_id": "a", "year": 2020}, {"record_id": "b"}])
+    >>> work_values(frame, "year")
+    {'a': ('2020',), 'b': ('unknown',)}
+    """
+    if by not in records.columns:
+        raise TriangulationError(f"records have no column {by!r}; triangulate on one of "
+                                 f"{sorted(str(c) for c in records.columns)}, or add the "
+                                 "column (a record-columns file in review.yaml)")
+
+    def text(value: Any) -> str:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    found: dict[str, tuple[str, ...]] = {}
+    for record, value in zip(records["record_id"], records[by], strict=True):
+        if isinstance(value, (tuple, list, set, frozenset)):
+            values = tuple(dict.fromkeys(text(v) for v in value if not _missing(v)))
+        else:
+            values = () if _missing(value) else (text(value),)
+        found[str(record)] = values or (UNKNOWN,)
+    return found
+
+
+def _sort_values(values: set[str]) -> list[str]:
+    """Known values sorted (numerically when all are numbers), the unknown group last."""
+    known = [v for v in values if v != UNKNOWN]
+    try:
+        known.sort(key=float)
+    except ValueError:
+        known.sort()
+    return known + ([UNKNOWN] if UNKNOWN in values else [])
+
+
+def _warn_unknown(records: pd.DataFrame, values: dict[str, tuple[str, ...]], by: str,
+                  linked: set[str]) -> None:
+    missing = sorted(r for r in linked if values.get(r, (UNKNOWN,)) == (UNKNOWN,))
+    if missing:
+        warnings.warn(f"{len(missing)} work(s) behind coded segments have no {by} (e.g. "
+                      f"{missing[:5]}); they form the {UNKNOWN!r} group, which never counts "
+                      "towards corroboration; fill the column to place them",
+                      TriangulationWarning, stacklevel=3)
+
+
+def _status(n: int, min_groups: int, unknown: int = 0) -> str:
+    if n == 0:
+        return "unknown group only" if unknown else "unsupported"
+    if n >= min_groups:
+        return "corroborated"
+    return "single-group" if n == 1 else "partly corroborated"
 
 
 def compute_source_triangulation(codings: pd.DataFrame, segments: pd.DataFrame,
-                                 records: pd.DataFrame, codebook: Any, *,
-                                 by: Literal["source_group", "source_type"] = "source_group",
+                                 records: pd.DataFrame, codebook: Codebook, *,
+                                 by: str = "source_group",
                                  level: Literal["theme", "code"] = "theme",
                                  min_groups: int = 2, min_works: int = 1,
-                                 exclude_cases: bool = True) -> TriangulationTable:
-    """Data-source triangulation: theme x source group (or type).
+                                 cases: Mapping[str, Sequence[str]] | None = None
+                                 ) -> TriangulationTable:
+    """Data-source triangulation: theme x the values of any record column.
 
-    A segment supports a theme in a group when it is coded with the theme and cites a work
-    of that group. A theme is **corroborated** when at least ``min_groups`` groups support it
-    with at least ``min_works`` distinct works each, **single-group** when one group does,
-    and **unsupported** when none does.
+    A segment supports a theme in a group when it is coded with the theme and cites (or
+    comes from) a work of that group; a segment linked to no work supports no group.
+    ``by`` is any column of ``records``: source group, source type, ``database``
+    (``databases`` after de-duplication: a work found by several databases counts for
+    each), year, or a column the review adds. Works without a value
+    form the group :data:`UNKNOWN`, shown last, with a :class:`TriangulationWarning`; it
+    never counts towards corroboration.
+
+    A theme is **corroborated** when at least ``min_groups`` known groups support it with
+    at least ``min_works`` distinct works each; **partly corroborated** when two or more
+    do, but fewer than ``min_groups``; **single-group** when one does (and ``min_groups``
+    is more than one); **unknown group only** when only works without a value do;
+    **unsupported** when none does.
+
+    Parameters
+    ----------
+    cases : mapping, optional
+        The review's cases (see :func:`expand_cases`); themes that only hold cases are left
+        out of the rows.
 
     Returns
     -------
@@ -139,105 +294,147 @@ def compute_source_triangulation(codings: pd.DataFrame, segments: pd.DataFrame,
     Raises
     ------
     TriangulationError
-        For an empty coding set, segments unknown to the table, or codes not in the codebook.
+        For an empty coding set, segments unknown to the table, codes not in the codebook,
+        or a column the records do not have.
     """
     _check(codings, segments)
     if min_groups < 1:
         raise TriangulationError("min_groups must be 1 or more")
-    exclude = [c.id for c in codebook.themes() if c.id.startswith("case_")] if exclude_cases \
-        else []
-    groups = theme_segments(codings, codebook, level=level, exclude=exclude)
+    values = work_values(records, by)
+    groups = theme_segments(codings, codebook, level=level,
+                            exclude=_case_themes(codebook, cases))
     works_of = _segment_works(segments)
-    value_of = dict(zip(records["record_id"], records[by], strict=True))
-    columns = sorted({str(v) for v in records[by].dropna()})
+    coded = {s for segs in groups.values() for s in segs}
+    _warn_unknown(records, values, by, {w for s in coded for w in works_of.get(s, ())})
+
+    def of(segment: str) -> list[tuple[str, str]]:
+        """(work, group) pairs of a segment (none for a segment linked to no work)."""
+        return [(w, v) for w in works_of.get(segment, ()) for v in values.get(w, (UNKNOWN,))]
+
+    present = {v for vs in values.values() for v in vs if v != UNKNOWN}
+    if any(v == UNKNOWN for s in coded for _, v in of(s)):
+        present.add(UNKNOWN)
+    columns = _sort_values(present)
     rows, cells = [], {}
     for theme, segs in groups.items():
+        pairs = {s: of(s) for s in segs}
         for column in columns:
-            support = sorted(s for s in segs if any(value_of.get(w) == column
-                                                    for w in works_of.get(s, ())))
-            works = {w for s in support for w in works_of[s] if value_of.get(w) == column}
+            support = sorted(s for s in segs if any(v == column for _, v in pairs[s]))
+            works = {w for s in support for w, v in pairs[s] if v == column}
             cells[(theme, column)] = tuple(support)
             rows.append((theme, column, len(support), len(works)))
     tidy = pd.DataFrame(rows, columns=["row", "column", "segments", "works"])
     wide = tidy.pivot(index="row", columns="column", values="works").reindex(
         index=list(groups), columns=columns).fillna(0).astype(int)
-    supporting = (wide >= min_works).sum(axis=1)
+    known = [c for c in columns if c != UNKNOWN]
+    supporting = (wide[known] >= min_works).sum(axis=1)
     wide["groups_supporting"] = supporting
-    wide["status"] = [("corroborated" if n >= min_groups else "single-group" if n >= 1
-                       else "unsupported") for n in supporting]
+    unknown = wide[UNKNOWN] if UNKNOWN in wide.columns else pd.Series(0, index=wide.index)
+    wide["status"] = [_status(int(n), min_groups, int(u))
+                      for n, u in zip(supporting, unknown, strict=True)]
     wide.index.name, wide.columns.name = "theme", by
-    return TriangulationTable(f"source_triangulation_{by}", tidy, wide, cells)
+    return TriangulationTable(f"source_triangulation_{by}", tidy, wide, cells, by=by)
 
 
-def compute_cross_case(codings: pd.DataFrame, segments: pd.DataFrame, codebook: Any, *,
+def compute_cross_case(codings: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook, *,
+                       cases: Mapping[str, Sequence[str]] | None,
                        level: Literal["theme", "code"] = "theme") -> TriangulationTable:
-    """Cross-case analysis: theme x case (industry, region, framework).
+    """Cross-case analysis: theme x case (industry, region, framework, ...).
 
     A cell counts the segments coded with both the theme and the case (and the works they
-    cite). Cases are the codes under the codebook's ``case_*`` grouping nodes.
+    cite). The cases are declared, not guessed: ``cases`` maps each kind of case to code
+    ids (a review's ``cases:`` in review.yaml); see :func:`expand_cases`.
+
+    Raises
+    ------
+    TriangulationError
+        When no cases are declared, or they name codes the codebook does not have.
     """
     _check(codings, segments)
-    cases = _case_codes(codebook)
-    if not cases:
-        raise TriangulationError("the codebook has no case codes (children of case_* nodes)")
-    exclude = [c.id for c in codebook.themes() if c.id.startswith("case_")]
-    groups = theme_segments(codings, codebook, level=level, exclude=exclude)
+    families = expand_cases(codebook, cases)
+    case_ids = [c for codes in families.values() for c in codes]
+    if not case_ids:
+        raise TriangulationError("no cases declared: list the codes that are cases under "
+                                 "cases: in review.yaml (e.g. industries: [case_industry]) "
+                                 "or pass cases={'industries': [...]}")
+    groups = theme_segments(codings, codebook, level=level,
+                            exclude=_case_themes(codebook, cases))
     coded = codings.dropna(subset=["code_id"])
-    case_segs = {c: set(coded.loc[coded["code_id"] == c, "segment_id"]) for c in cases}
+    case_segs = {c: set(coded.loc[coded["code_id"] == c, "segment_id"]) for c in case_ids}
     works_of = _segment_works(segments)
     rows, cells = [], {}
     for theme, segs in groups.items():
-        for case in cases:
+        for case in case_ids:
             both = sorted(segs & case_segs[case])
             cells[(theme, case)] = tuple(both)
             rows.append((theme, case, len(both), len({w for s in both
                                                       for w in works_of.get(s, ())})))
     tidy = pd.DataFrame(rows, columns=["row", "column", "segments", "works"])
     wide = tidy.pivot(index="row", columns="column", values="segments").reindex(
-        index=list(groups), columns=cases).fillna(0).astype(int)
+        index=list(groups), columns=case_ids).fillna(0).astype(int)
     wide.index.name, wide.columns.name = "theme", "case"
     return TriangulationTable("cross_case", tidy, wide, cells, value="segments")
 
 
-def compute_coverage(codings: pd.DataFrame, segments: pd.DataFrame, codebook: Any, *,
-                     by: Literal["rq", "year"] = "rq",
-                     records: pd.DataFrame | None = None) -> TriangulationTable:
-    """Coverage: theme x guiding question (segments) or theme x publication year (works)."""
+def compute_coverage(codings: pd.DataFrame, segments: pd.DataFrame, codebook: Codebook, *,
+                     by: str = "rq", records: pd.DataFrame | None = None,
+                     cases: Mapping[str, Sequence[str]] | None = None) -> TriangulationTable:
+    """Coverage: theme x a segment column (segments) or x a record column (works).
+
+    ``by`` is looked up in the segments first (``rq``, the guiding question: segments
+    without a value are left out) and otherwise in ``records`` (``year``, or any record
+    column: works, with the :data:`UNKNOWN` group as in
+    :func:`compute_source_triangulation`).
+
+    Raises
+    ------
+    TriangulationError
+        When ``by`` is in neither table.
+    """
     _check(codings, segments)
-    exclude = [c.id for c in codebook.themes() if c.id.startswith("case_")]
-    groups = theme_segments(codings, codebook, exclude=exclude)
+    groups = theme_segments(codings, codebook, exclude=_case_themes(codebook, cases))
     rows, cells = [], {}
-    if by == "rq":
-        rq = dict(zip(segments["segment_id"], segments["rq"], strict=True))
-        columns = sorted({int(v) for v in segments["rq"].dropna()})
+    if by in segments.columns:
+        column_of = dict(zip(segments["segment_id"], segments[by], strict=True))
+        numeric = pd.api.types.is_integer_dtype(segments[by].dtype)
+        label = (lambda v: str(int(v))) if numeric else str  # noqa: E731
+        columns = _sort_values({label(v) for v in segments[by] if not _missing(v)})
         for theme, segs in groups.items():
-            for q in columns:
-                hits = sorted(s for s in segs if pd.notna(rq.get(s)) and int(rq[s]) == q)
-                cells[(theme, str(q))] = tuple(hits)
-                rows.append((theme, str(q), len(hits), len(hits)))
+            for column in columns:
+                hits = sorted(s for s in segs if not _missing(column_of.get(s))
+                              and label(column_of[s]) == column)
+                cells[(theme, column)] = tuple(hits)
+                rows.append((theme, column, len(hits), len(hits)))
         value = "segments"
     else:
-        if records is None:
-            raise TriangulationError("coverage by year needs the records table")
-        year = dict(zip(records["record_id"], records["year"], strict=True))
+        if records is None or by not in records.columns:
+            raise TriangulationError(f"coverage by {by!r}: no such column in the segments"
+                                     + ("" if records is None else " or the records")
+                                     + "; pass the records table for a record column")
+        values = work_values(records, by)
         works_of = _segment_works(segments)
-        columns = sorted({int(y) for y in records["year"].dropna()})
+        coded = {s for segs in groups.values() for s in segs}
+        _warn_unknown(records, values, by, {w for s in coded for w in works_of.get(s, ())})
+        present = {v for vs in values.values() for v in vs}
+        columns = _sort_values(present)
         for theme, segs in groups.items():
-            for y in columns:
-                hits = sorted(s for s in segs if any(year.get(w) == y
+            for column in columns:
+                hits = sorted(s for s in segs if any(column in values.get(w, (UNKNOWN,))
                                                      for w in works_of.get(s, ())))
-                works = {w for s in hits for w in works_of[s] if year.get(w) == y}
-                cells[(theme, str(y))] = tuple(hits)
-                rows.append((theme, str(y), len(hits), len(works)))
+                works = {w for s in hits for w in works_of[s]
+                         if column in values.get(w, (UNKNOWN,))}
+                cells[(theme, column)] = tuple(hits)
+                rows.append((theme, column, len(hits), len(works)))
         value = "works"
     tidy = pd.DataFrame(rows, columns=["row", "column", "segments", "works"])
     wide = tidy.pivot(index="row", columns="column", values=value).reindex(
-        index=list(groups), columns=[str(c) for c in columns]).fillna(0).astype(int)
+        index=list(groups), columns=columns).fillna(0).astype(int)
     wide.index.name, wide.columns.name = "theme", by
-    return TriangulationTable(f"coverage_{by}", tidy, wide, cells, value=value)
+    return TriangulationTable(f"coverage_{by}", tidy, wide, cells, value=value, by=by)
 
 
-def compute_investigator_triangulation(codings: pd.DataFrame, codebook: Any, *,
+def compute_investigator_triangulation(codings: pd.DataFrame,
+                                       codebook: Codebook | Sequence[Codebook], *,
                                        coders: Sequence[str] | None = None,
                                        rounds: Sequence[int] | None = None,
                                        consensus: str | None = None,
@@ -364,7 +561,7 @@ def compute_method_agreement(human: pd.DataFrame, rules: pd.DataFrame, codebook:
 
 
 def compute_method_triangulation(human: pd.DataFrame, rules: pd.DataFrame,
-                                 document_topics: pd.DataFrame | None, codebook: Any, *,
+                                 document_topics: pd.DataFrame | None, codebook: Codebook, *,
                                  n_boot: int = 0) -> TriangulationTable:
     """Triangulate methods: per theme, what human coding, rules and the topic model find.
 
@@ -420,8 +617,10 @@ def evidence_for(table: TriangulationTable, row: str, column: str, *,
     -------
     DataFrame
         One row per (segment, cited work): ``segment_id``, the segment's text or statement,
-        ``section``/``rq`` when present, ``record_id`` and, with ``records``, the work's
-        ``source_type``, ``source_group``, ``year`` and ``title``.
+        ``section``/``rq``/``page`` when present, ``record_id`` and, with ``records``, the
+        work's ``source_type``, ``source_group``, ``year`` and ``title`` (and the table's
+        ``by`` column). For a table split on a record column, only the works of the cell's
+        group are listed.
 
     Raises
     ------
@@ -436,17 +635,21 @@ def evidence_for(table: TriangulationTable, row: str, column: str, *,
                                  f"{rows[:12]}, columns {columns[:12]}")
     ids = list(table.cells[key])
     chosen = segments[segments["segment_id"].isin(ids)].copy()
-    keep = [c for c in ("segment_id", "section", "rq", "text", "cited_keys")
-            if c in chosen.columns]
+    keep = [c for c in ("segment_id", "section", "rq", "page", "text", "cited_keys",
+                        "record_id") if c in chosen.columns]
     chosen = chosen[keep]
     if "cited_keys" in chosen.columns:
+        chosen = chosen.drop(columns=[c for c in ("record_id",) if c in chosen.columns])
         chosen = chosen.explode("cited_keys").rename(columns={"cited_keys": "record_id"})
     if records is not None and "record_id" in chosen.columns:
-        info = records[["record_id", "source_type", "source_group", "year", "title"]]
-        chosen = chosen.merge(info, on="record_id", how="left")
-        if key[1] in set(records["source_group"].dropna()):
-            chosen = chosen[chosen["source_group"] == key[1]]
-        elif key[1] in set(records["source_type"].dropna()):
-            chosen = chosen[chosen["source_type"] == key[1]]
+        info = ["record_id", "source_type", "source_group", "year", "title"]
+        if table.by and table.by in records.columns and table.by not in info:
+            info.append(table.by)
+        info = [c for c in info if c in records.columns]
+        chosen = chosen.merge(records[info], on="record_id", how="left")
+        if table.by in records.columns and table.by not in segments.columns:
+            values = work_values(records, table.by)
+            chosen = chosen[[key[1] in values.get(str(r), (UNKNOWN,)) if not _missing(r)
+                             else key[1] == UNKNOWN for r in chosen["record_id"]]]
     return chosen.sort_values([c for c in ("segment_id", "record_id") if c in chosen.columns]
                               ).reset_index(drop=True)

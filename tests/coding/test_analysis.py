@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from toolkit import export
+from toolkit import report
 from toolkit.codebook import Code, Codebook
 from toolkit.coding import (
     compute_code_frequencies,
@@ -77,7 +77,7 @@ def test_cooccurrence_counts_and_jaccard() -> None:
     # cost: s1 s2 s3; access: s1 s3 -> both 2, either 3
     assert themes.loc["cost", "access"] == pytest.approx(2 / 3)
     assert (themes.to_numpy() == themes.to_numpy().T).all()
-    ax = export.plot_cooccurrence(themes, title="Themes")
+    ax = report.plot_cooccurrence(themes, title="Themes")
     assert ax.get_title() == "Themes"
 
 
@@ -105,21 +105,21 @@ def test_quotes_and_their_files(tmp_path: Path) -> None:
                            "round": 1, "method": "rules", "start": 0, "end": 4}])
     assert compute_quotes(spans, SEGMENTS, BOOK)["quote"].tolist() == ["Fees"]
 
-    markdown = export.export_quotes(quotes, tmp_path / "q.md", title="Costs & access")
+    markdown = report.export_quotes(quotes, tmp_path / "q.md", title="Costs & access")
     text = markdown.read_text()
     assert "## Cost (cost)" in text and "### Fees (cost.fees)" in text
     assert "> &lt;b&gt;Fees&lt;/b&gt; and online access." in text  # shown, not run as HTML
-    workbook = export.export_quotes(quotes, tmp_path / "q.xlsx")
+    workbook = report.export_quotes(quotes, tmp_path / "q.xlsx")
     read = pd.read_excel(workbook, sheet_name="quotes", dtype=str)
     assert read["quote"].tolist() == quotes["quote"].tolist()
-    word = export.export_quotes(quotes, tmp_path / "q.docx")
+    word = report.export_quotes(quotes, tmp_path / "q.docx")
     from docx import Document
 
     paragraphs = [(p.style.name, p.text) for p in Document(str(word)).paragraphs]
     assert ("Heading 1", "Cost (cost)") in paragraphs
     assert ("Quote", "Fees are =high for online courses.") in paragraphs
-    again = export.export_quotes(quotes, tmp_path / "again.docx")
+    again = report.export_quotes(quotes, tmp_path / "again.docx")
     assert again.read_bytes() == word.read_bytes()  # no timestamp inside
     assert {i.date_time for i in zipfile.ZipFile(word).infolist()} == {(1980, 1, 1, 0, 0, 0)}
     with pytest.raises(ToolkitError, match=".xlsx, .md or .docx"):
-        export.export_quotes(quotes, tmp_path / "q.pdf")
+        report.export_quotes(quotes, tmp_path / "q.pdf")

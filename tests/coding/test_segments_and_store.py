@@ -121,3 +121,51 @@ def test_rule_codings_are_loaded_only_when_asked(tmp_path: Path) -> None:
         load_codings(tmp_path, coders=["rules"])
     with pytest.raises(CodingError, match="unknown method"):
         load_codings(tmp_path, methods=["robot"])
+
+
+def test_segments_from_records_whole_and_sentences() -> None:
+    from toolkit.coding import SegmentWarning, find_records_without_text, segments_from_records
+
+    records = pd.DataFrame({"record_id": ["r1", "r2", "r3"], "title": ["A", "B", "C"],
+                            "abstract": ["Fees rose. Access fell.", None, "  "],
+                            "year": [2020, 2021, 2022]})
+    with pytest.warns(SegmentWarning, match=r"2 record\(s\) have no abstract.*\['r2', 'r3'\]"):
+        whole = segments_from_records(records, keep=["year"])
+    assert whole[["segment_id", "record_id", "year"]].values.tolist() == [["r1", "r1", 2020]]
+    with pytest.warns(SegmentWarning):
+        sentences = segments_from_records(records, unit="sentence")
+    assert sentences["segment_id"].tolist() == ["r1:s1", "r1:s2"]
+    text = records.loc[0, "abstract"]
+    for row in sentences.itertuples():
+        assert text[row.start:row.end] == row.text
+    assert find_records_without_text(records)["record_id"].tolist() == ["r2", "r3"]
+    with pytest.raises(CodingError, match="no column\\(s\\) \\['summary'\\]"):
+        segments_from_records(records, column="summary")
+
+
+def test_segments_from_a_pdf_keep_pages(data_dir: Path, tmp_path: Path) -> None:
+    from toolkit.coding import SegmentWarning
+
+    pdf = data_dir / "documents" / "homework_study.pdf"
+    paragraphs = segments_from_documents([pdf], record_ids={"homework_study": "smith2021"})
+    assert paragraphs["segment_id"].tolist() == [
+        "homework_study:pg1.p1", "homework_study:pg1.p2", "homework_study:pg1.p3",
+        "homework_study:pg2.p1", "homework_study:pg2.p2"]
+    assert paragraphs["page"].tolist() == [1, 1, 1, 2, 2]
+    assert set(paragraphs["record_id"]) == {"smith2021"}
+    # a word hyphenated across lines is joined, line breaks inside a paragraph are spaces
+    assert paragraphs.loc[1, "text"] == ("Home workers described more flexible hours and less "
+                                         "commuting. Several felt isolated from colleagues.")
+    sentences = segments_from_documents([pdf], unit="sentence")
+    assert sentences["segment_id"].tolist()[1:3] == ["homework_study:pg1.p2.s1",
+                                                     "homework_study:pg1.p2.s2"]
+    pages = segments_from_documents([pdf], unit="page")
+    assert pages["segment_id"].tolist() == ["homework_study:pg1", "homework_study:pg2"]
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\nthis is not a pdf body")
+    with pytest.raises(CodingError, match="broken.pdf: not a readable PDF"):
+        segments_from_documents([broken])
+    blank = tmp_path / "scan.txt"
+    blank.write_text("   \n\n  ")
+    with pytest.warns(SegmentWarning, match="1 document\\(s\\) have no text"):
+        assert segments_from_documents([blank, pdf]).shape[0] == 5

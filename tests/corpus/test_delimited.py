@@ -15,7 +15,7 @@ def test_scopus_export(corpus_data: Path) -> None:
     assert first["abstract"] == 'A review of implementations, with "quotes" and a comma.'
     assert first["entry_type"] == "article"
     assert ("document_type", "Review") in first["extra"]
-    assert ("export", "scopus") in first["extra"]
+    assert first["database"] == "scopus"
 
 
 def test_wos_tab_delimited_and_plain_text(corpus_data: Path) -> None:

@@ -12,7 +12,7 @@ def test_basic_fields(corpus_data: Path) -> None:
     assert (hou["year"], hou["month"], hou["issue"], hou["pages"]) == (2023, 6, "353", "118-135")
     assert hou["doi"] == "10.9999/jer.353"
     assert hou["keywords"] == ("quality assurance", "recognition")
-    assert ("XY", "an unknown tag") in hou["extra"]
+    assert ("ris_xy", "an unknown tag") in hou["extra"]
     oliver = records.loc["oliver2019making"]  # no ID tag: derived id
     assert (oliver["entry_type"], oliver["source_type"]) == ("techreport", "report")
     assert oliver["publisher"] == "Deakin University"
@@ -28,14 +28,19 @@ def test_last_record_without_er_is_kept_and_reported(corpus_data: Path) -> None:
 def test_stray_text_is_a_failure_with_line_and_raw(corpus_data: Path) -> None:
     result = read_ris(corpus_data / "stray_text.ris")
     assert len(result.records) == 2
-    assert [(f.line, f.kind) for f in result.failures] == [(1, "stray_text"), (6, "stray_text")]
-    assert result.failures[1].raw == "this line belongs to no record"
+    assert [(f.line, f.kind) for f in result.failures] == [(6, "stray_text")]
+    assert result.failures[0].raw == "this line belongs to no record"
+    # text before the first record is the export's header: kept in a warning, not a failure
+    assert [(w.line, w.kind) for w in result.warnings] == [(1, "header_text")]
+    assert "Exported from a database" in result.warnings[0].message
+    counts = result.blocks.iloc[0]
+    assert counts["blocks"] == counts["records"] + counts["failures"] + counts["other"] == 4
 
 
 def test_numbering_lines_and_tags_after_er(corpus_data: Path) -> None:
     result = read_ris(corpus_data / "late_tags.ris")
     assert result.failures == ()
-    assert ("NL", "J Abbrev") in result.records.loc[0, "extra"]
+    assert ("ris_nl", "J Abbrev") in result.records.loc[0, "extra"]
     assert [w.kind for w in result.warnings] == ["late_tags"]
     counts = result.blocks.iloc[0]
     assert counts["blocks"] == counts["records"] + counts["failures"] + counts["other"]
@@ -46,7 +51,7 @@ def test_ris_type_that_does_not_map_back_is_kept() -> None:
     result = parse_ris_string("TY  - GOVDOC\nTI  - A policy\nER  - \n")
     rec = result.records.iloc[0]
     assert rec["entry_type"] == "techreport"
-    assert ("TY", "GOVDOC") in rec["extra"]
+    assert ("ris_ty", "GOVDOC") in rec["extra"]
 
 
 def test_tag_variants_bom_and_trailing_spaces() -> None:

@@ -1,8 +1,11 @@
-"""Real third-party exports from ../shared/data (skipped when ../shared is absent)."""
+"""Real third-party exports from ../shared/data (skipped when ../shared is absent).
+
+Every file of ../shared/data/messy is loaded and checked (values, accounting, unique ids)
+by tests/corpus/test_nothing_lost.py; the tests here look at particular files.
+"""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -14,21 +17,6 @@ from toolkit.corpus import deduplicate
 def _accounted(result) -> None:
     for row in result.blocks.itertuples():
         assert row.blocks == row.records + row.failures + row.other, row
-
-
-def test_every_messy_file_loads_without_crashing(shared_data: Path) -> None:
-    messy = shared_data / "messy"
-    files = sorted(p for p in messy.rglob("*") if p.suffix.lower() in (".bib", ".ris", ".csv",
-                                                                         ".tsv"))
-    assert len(files) > 100
-    for path in files:
-        if path.stat().st_size == 0 or not path.read_bytes().strip():
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # cp1252 fallbacks, tested below
-            result = load_corpus(path)
-        _accounted(result)
-        assert result.records["record_id"].is_unique
 
 
 def test_iridia_database_needs_its_files_read_together(shared_data: Path) -> None:
@@ -59,7 +47,7 @@ def test_kitchenham_csv_in_cp1252_deduplicates(shared_data: Path) -> None:
     assert len(result.records) == 1704 and result.failures == ()
     dedup = deduplicate(result.records)
     assert len(dedup.records) + len(dedup.log) == 1704
-    assert set(dedup.log["rule"]) <= {"doi", "title_year", "title_fuzzy"}
+    assert set(dedup.log["rule"]) <= {"doi", "title_year", "title_fuzzy", "bibliographic"}
 
 
 def test_wos_plain_text_export_with_ris_suffix(shared_data: Path) -> None:

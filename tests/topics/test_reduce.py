@@ -40,6 +40,18 @@ def test_exact_neighbours_do_not_see_last_bit_noise() -> None:
     assert np.allclose(np.round(clean[1], 6), clean[1], rtol=0, atol=1e-15)
 
 
+def test_ties_at_the_kth_place_go_to_the_lowest_columns() -> None:
+    from toolkit.topics._reduce import _top_k
+
+    rng = np.random.default_rng(3)
+    sims = rng.integers(0, 4, size=(200, 40)).astype(float)  # ties everywhere
+    for k in (1, 5, 17, 40):
+        got = np.sort(_top_k(sims, k), axis=1)
+        # Reference: a stable sort by descending value (equal values keep column order).
+        want = np.sort(np.argsort(-sims, axis=1, kind="stable")[:, :k], axis=1)
+        assert np.array_equal(got, want)
+
+
 def test_self_first_even_when_a_duplicate_ties() -> None:
     points = np.array([[1, 0], [0, 1], [1, 0], [1, 0.1]])
     indices, distances = exact_neighbours(points, points, 3, self_first=True)

@@ -15,7 +15,7 @@ from toolkit.coding.analysis import (
     compute_quotes,
 )
 from toolkit.coding.evaluate import METRIC_COLUMNS, compute_rule_metrics
-from toolkit.coding.presence import code_presence, lift_to_themes
+from toolkit.coding.presence import code_presence, lift_to_themes, segments_per_theme
 from toolkit.coding.qdpx import (
     QdpxProject,
     check_qdpx_structure,
@@ -26,9 +26,13 @@ from toolkit.coding.qdpx import (
 from toolkit.coding.raters import Rater, RoundWarning, common_codes, select_raters
 from toolkit.coding.rules import RuleCoder, lemma_forms
 from toolkit.coding.segments import (
+    DOCUMENT_SUFFIXES,
     SEGMENT_COLUMNS,
+    SegmentWarning,
+    find_records_without_text,
     segments_from_documents,
     segments_from_frame,
+    segments_from_records,
     segments_from_review,
 )
 from toolkit.coding.sheets import SHEET_COLUMNS, read_coding_sheet, write_coding_sheet
@@ -49,6 +53,7 @@ __all__ = [
     "DECISIONS",
     "FREQUENCY_COLUMNS",
     "METHODS",
+    "DOCUMENT_SUFFIXES",
     "METRIC_COLUMNS",
     "PEOPLE",
     "QUOTE_COLUMNS",
@@ -60,6 +65,7 @@ __all__ = [
     "RoundWarning",
     "RuleCoder",
     "check_qdpx_structure",
+    "SegmentWarning",
     "code_presence",
     "combine_with_consensus",
     "common_codes",
@@ -71,6 +77,7 @@ __all__ = [
     "compute_rule_metrics",
     "export_qdpx",
     "format_qdpx",
+    "find_records_without_text",
     "lemma_forms",
     "lift_to_themes",
     "load_codings",
@@ -81,8 +88,10 @@ __all__ = [
     "save_codings",
     "segments_from_documents",
     "segments_from_frame",
+    "segments_from_records",
     "segments_from_review",
     "select_raters",
+    "segments_per_theme",
     "validate_codings",
     "write_adjudication_sheet",
     "write_coding_sheet",

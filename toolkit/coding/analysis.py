@@ -10,9 +10,9 @@ below it). Segments link to documents through ``document_id`` and to works throu
   and codings; or a code x group table (``by="source_group"``, ``"year"``,
   ``"document_id"``, ...);
 - :func:`compute_cooccurrence`: code x code, segments coded with both (``measure="count"``)
-  or the Jaccard index (``"jaccard"``); draw it with :func:`toolkit.export.plot_cooccurrence`;
+  or the Jaccard index (``"jaccard"``); draw it with :func:`toolkit.report.plot_cooccurrence`;
 - :func:`compute_quotes`: the segments behind each code or theme, with where they come
-  from; write them with :func:`toolkit.export.export_quotes` (XLSX, Markdown, Word).
+  from; write them with :func:`toolkit.report.export_quotes` (XLSX, Markdown, Word).
 """
 
 from __future__ import annotations

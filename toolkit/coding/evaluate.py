@@ -6,6 +6,7 @@ from typing import Literal
 
 import pandas as pd
 
+from toolkit.codebook.model import Codebook
 from toolkit.coding.presence import lift_to_themes
 from toolkit.errors import CodingError
 
@@ -17,7 +18,7 @@ METRIC_COLUMNS = ("code_id", "support", "predicted", "tp", "fp", "fn", "precisio
 
 
 def compute_rule_metrics(rules: pd.DataFrame, human: pd.DataFrame, *,
-                         codebook: object | None = None,
+                         codebook: Codebook | None = None,
                          level: Literal["code", "theme"] = "code") -> pd.DataFrame:
     """Per-code precision, recall and F1 of rule codings, with the human coding as truth.
 
@@ -65,9 +66,9 @@ def compute_rule_metrics(rules: pd.DataFrame, human: pd.DataFrame, *,
     predicted = {(s, c) for s, c in zip(rules["segment_id"], rules["code_id"], strict=True)
                  if s in seen and isinstance(c, str)}
     if codebook is not None:
-        codes = [c.id for c in codebook.codes]  # type: ignore[attr-defined]
+        codes = [c.id for c in codebook.codes]
         if level == "theme":
-            codes = [c.id for c in codebook.themes()]  # type: ignore[attr-defined]
+            codes = [c.id for c in codebook.themes()]
     else:
         codes = sorted({c for _, c in truth | predicted if isinstance(c, str)})
     rows = []

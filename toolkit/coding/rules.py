@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from toolkit.codebook.model import Codebook
 from toolkit.coding.store import make_codings
 from toolkit.errors import CodingError, NotFittedError
 
@@ -92,7 +93,7 @@ class RuleCoder:
         pattern became).
     """
 
-    def __init__(self, codebook: Any, *, coder: str = "rules", round: int | None = None,  # noqa: A002
+    def __init__(self, codebook: Codebook, *, coder: str = "rules", round: int | None = None,  # noqa: A002
                  n_process: int = 1, batch_size: int = 2000) -> None:
         self.codebook = codebook
         self.coder = coder

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from toolkit._io import atomic_write_bytes, atomic_write_text
+from toolkit._io import OutputExistsError, atomic_write_bytes, atomic_write_text
 from toolkit._spreadsheet import frame_to_csv, frames_to_xlsx, read_table
+from toolkit.codebook.model import Codebook
 from toolkit.coding.store import make_codings
 from toolkit.errors import CodingError
 
@@ -18,7 +20,7 @@ __all__ = ["write_coding_sheet", "read_coding_sheet", "SHEET_COLUMNS"]
 SHEET_COLUMNS = ("segment_id", "text", "codes", "memo")
 
 
-def write_coding_sheet(segments: pd.DataFrame, codebook: object, path: str | Path, *,
+def write_coding_sheet(segments: pd.DataFrame, codebook: Codebook, path: str | Path, *,
                        overwrite: bool = False) -> Path:
     """Write a sheet with one row per segment and an empty ``codes`` column.
 
@@ -36,13 +38,16 @@ def write_coding_sheet(segments: pd.DataFrame, codebook: object, path: str | Pat
     path = Path(path)
     sheet = pd.DataFrame({"segment_id": segments["segment_id"], "text": segments["text"],
                           "codes": "", "memo": ""})
-    codes = codebook.to_frame()  # type: ignore[attr-defined]
-    codable = {c.id for c in codebook if c.codable}  # type: ignore[attr-defined]
+    codes = codebook.to_frame()
+    codable = {c.id for c in codebook if c.codable}
     codes = codes[codes["code_id"].isin(codable)][["code_id", "label", "theme", "definition",
                                                     "include", "exclude"]]
     if path.suffix.lower() == ".csv":
-        atomic_write_text(path.with_suffix(".codebook.csv"), frame_to_csv(codes),
-                          overwrite=overwrite)
+        side = path.with_suffix(".codebook.csv")
+        for target in (path, side):  # refuse before writing either, never half a sheet
+            if not overwrite and os.path.lexists(target):
+                raise OutputExistsError(target)
+        atomic_write_text(side, frame_to_csv(codes), overwrite=overwrite)
         return atomic_write_text(path, frame_to_csv(sheet), overwrite=overwrite)
     if path.suffix.lower() == ".xlsx":
         data = frames_to_xlsx([("coding", sheet, False), ("codebook", codes, False)],
@@ -51,7 +56,7 @@ def write_coding_sheet(segments: pd.DataFrame, codebook: object, path: str | Pat
     raise CodingError(f"{path}: a coding sheet is .csv or .xlsx")
 
 
-def read_coding_sheet(path: str | Path, codebook: object, segments: pd.DataFrame, *,
+def read_coding_sheet(path: str | Path, codebook: Codebook, segments: pd.DataFrame, *,
                       coder: str, round: int | None = None,  # noqa: A002
                       created_at: str | None = None) -> pd.DataFrame:
     """Read a filled coding sheet back as codings (``method="human"``).
@@ -75,10 +80,10 @@ def read_coding_sheet(path: str | Path, codebook: object, segments: pd.DataFrame
     missing = [c for c in ("segment_id", "codes") if c not in sheet.columns]
     if missing:
         raise CodingError(f"{path}: missing column(s) {missing}; keep the sheet's header row")
-    codable = {c.id for c in codebook if c.codable}  # type: ignore[attr-defined]
+    codable = {c.id for c in codebook if c.codable}
     known_segments = set(segments["segment_id"])
     stamp = created_at or datetime.now(UTC).isoformat(timespec="seconds")
-    round_ = round if round is not None else codebook.round  # type: ignore[attr-defined]
+    round_ = round if round is not None else codebook.round
     problems, rows = [], []
     for index, row in sheet.iterrows():
         line = int(index) + 2  # header is row 1

@@ -10,6 +10,7 @@ import pandas as pd
 
 from toolkit._io import atomic_write_text
 from toolkit._spreadsheet import frame_to_csv, read_table
+from toolkit.codebook.model import Codebook
 from toolkit.errors import CodingError
 
 __all__ = ["CODING_COLUMNS", "RULE_COLUMNS", "METHODS", "PEOPLE", "make_codings",
@@ -52,7 +53,7 @@ def make_codings(rows: list[dict[str, object]] | pd.DataFrame) -> pd.DataFrame:
     return frame.astype({c: _DTYPES[c] for c in columns}).reset_index(drop=True)
 
 
-def validate_codings(codings: pd.DataFrame, *, codebook: object | None = None,
+def validate_codings(codings: pd.DataFrame, *, codebook: Codebook | None = None,
                      segments: pd.DataFrame | None = None, where: str = "codings") -> None:
     """Raise :class:`CodingError` listing codes not in the codebook and unknown segments."""
     problems = []
@@ -60,10 +61,10 @@ def validate_codings(codings: pd.DataFrame, *, codebook: object | None = None,
     if missing:
         raise CodingError(f"{where}: missing columns {missing}; build codings with make_codings")
     if codebook is not None:
-        unknown = sorted(set(codings["code_id"].dropna()) - set(codebook.ids))  # type: ignore[attr-defined]
+        unknown = sorted(set(codings["code_id"].dropna()) - set(codebook.ids))
         if unknown:
-            problems.append(f"codes not in codebook {codebook.name!r} version "  # type: ignore[attr-defined]
-                            f"{codebook.version}: {unknown[:20]}")  # type: ignore[attr-defined]
+            problems.append(f"codes not in codebook {codebook.name!r} version "
+                            f"{codebook.version}: {unknown[:20]}")
     if segments is not None:
         unknown = sorted(set(codings["segment_id"]) - set(segments["segment_id"]))
         if unknown:

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import pandas as pd
 
@@ -16,12 +17,18 @@ __all__ = [
     "LoadFailure",
     "LoadWarning",
     "LoadResult",
+    "SkippedFile",
+    "IdMaker",
     "records_frame",
     "normalise_doi",
+    "split_doi",
+    "doi_from_url",
     "normalise_year",
+    "normalise_month",
     "normalise_pages",
     "source_type_for",
     "source_group_for",
+    "split_keywords",
     "ENTRY_SOURCE_TYPES",
 ]
 
@@ -74,6 +81,25 @@ class LoadWarning:
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file in a folder that ``load_corpus`` did not read, and why.
+
+    Attributes
+    ----------
+    path : str
+        The file (or hidden folder) skipped.
+    reason : str
+        Why, in words, with what to do if it should have been read.
+    """
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
 @dataclass(frozen=True)
 class LoadResult:
     """What a reader returns: the records table plus everything that went wrong.
@@ -93,6 +119,9 @@ class LoadResult:
     generated_ids : frozenset of str
         Record ids the reader derived (no key in the file); when ids collide across files,
         these are the ones renamed, so citation keys from the files stay as written.
+    skipped : tuple of SkippedFile
+        Files found in a folder that were not read (not a reference export, empty, hidden,
+        unreadable), each with the reason.
     """
 
     records: pd.DataFrame
@@ -104,6 +133,12 @@ class LoadResult:
         )
     )
     generated_ids: frozenset[str] = frozenset()
+    skipped: tuple[SkippedFile, ...] = ()
+
+    def skipped_frame(self) -> pd.DataFrame:
+        """Return the skipped files as a DataFrame (``path, reason``)."""
+        return pd.DataFrame([[s.path, s.reason] for s in self.skipped],
+                            columns=["path", "reason"])
 
     def failures_frame(self) -> pd.DataFrame:
         """Return the failures as a DataFrame with :data:`toolkit.types.FAILURE_COLUMNS`."""
@@ -118,9 +153,10 @@ class LoadResult:
         return frame.astype({"line": "Int64"})
 
     def __repr__(self) -> str:
+        skipped = f", skipped={len(self.skipped)}" if self.skipped else ""
         return (
             f"LoadResult(records={len(self.records)}, failures={len(self.failures)}, "
-            f"warnings={len(self.warnings)})"
+            f"warnings={len(self.warnings)}{skipped})"
         )
 
 
@@ -156,20 +192,19 @@ def records_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     >>> int(frame.loc[0, "year"]), frame.loc[0, "authors"], str(frame.loc[0, "doi"])
     (2020, (), '<NA>')
     """
-    tuple_cols = ("authors", "keywords", "extra")
-    data: dict[str, list[Any]] = {col: [] for col in RECORD_COLUMNS}
-    for row in rows:
-        for col in RECORD_COLUMNS:
-            value = row.get(col)
-            if col in tuple_cols:
-                value = tuple(value) if value else ()
-            elif col in ("year", "month", "source_line"):
-                value = normalise_year(value) if col == "year" else _to_int(value)
-            elif _empty(value):
-                value = None
-            else:
-                value = str(value).strip()
-            data[col].append(value)
+    rows = list(rows)
+    data: dict[str, list[Any]] = {}
+    for col in RECORD_COLUMNS:
+        values = [row.get(col) for row in rows]
+        if col in _TUPLE_COLUMNS:
+            data[col] = [tuple(v) if v else () for v in values]
+        elif col == "year":
+            data[col] = [normalise_year(v) for v in values]
+        elif col in ("month", "source_line"):
+            data[col] = [v if type(v) is int else _to_int(v) for v in values]
+        else:
+            data[col] = [v.strip() or None if type(v) is str else
+                         (None if _empty(v) else str(v).strip()) for v in values]
     frame = pd.DataFrame(data, columns=list(RECORD_COLUMNS))
     for col, dtype in RECORD_DTYPES.items():
         if dtype == "object":
@@ -177,6 +212,9 @@ def records_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         else:
             frame[col] = frame[col].astype(dtype)
     return frame
+
+
+_TUPLE_COLUMNS = frozenset({"authors", "keywords", "extra"})
 
 
 def _to_int(value: Any) -> int | None:
@@ -207,15 +245,88 @@ def normalise_year(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
-_DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|(?:dx\.)?doi\.org/)", re.I)
-_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI_FIND = re.compile(r"10\.\d{4,9}/\S+")
+_PLAIN_DOI = re.compile(r"\s*10\.\d{4,9}/[^\s%]+\s*$")
+_DOI_TRAIL = ".,;:"
+
+
+def _doi_text(value: Any) -> str:
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if "%" in text:
+        text = unquote(text)
+    return text
+
+
+def _trim_doi(doi: str) -> str:
+    doi = doi.rstrip(_DOI_TRAIL)
+    for opening, closing in (("(", ")"), ("[", "]"), ("<", ">")):
+        while doi.endswith(closing) and doi.count(closing) > doi.count(opening):
+            doi = doi[:-1].rstrip(_DOI_TRAIL)
+    return doi
+
+
+def split_doi(value: Any) -> tuple[list[str], str]:
+    """Find every DOI in a DOI field and return them with the text that is not a DOI.
+
+    Handles ``doi:`` and ``DOI`` prefixes, ``https://doi.org/`` URLs, percent-encoding
+    (``%28`` for ``(``) and text around the DOI (Web of Science's ``ARTN 106`` line).
+
+    Returns
+    -------
+    dois : list of str
+        Normalised DOIs (lower case), in order.
+    leftover : str
+        What is left once the DOIs and their prefixes are removed, whitespace collapsed
+        (empty when the field held only DOIs and punctuation), so that a reader can keep it.
+
+    Examples
+    --------
+    >>> split_doi("ARTN 106\\n10.1016/J.X.2020.106")
+    (['10.1016/j.x.2020.106'], 'ARTN 106')
+    >>> split_doi("https://doi.org/10.1016/S0140-6736%2817%2930624-3")
+    (['10.1016/s0140-6736(17)30624-3'], '')
+    """
+    if _empty(value):
+        return [], ""
+    if type(value) is str and _PLAIN_DOI.match(value):  # the usual case: just a DOI
+        return [_trim_doi(value.strip()).lower()], ""
+    text = _doi_text(value)
+    dois: list[str] = []
+    rest: list[str] = []
+    pos = 0
+    for match in _DOI_FIND.finditer(text):
+        doi = _trim_doi(match.group())
+        before = text[pos:match.start()]
+        rest.append(_strip_doi_prefix(before))
+        rest.append(match.group()[len(doi):])
+        pos = match.end()
+        if doi.count("/") and len(doi) > doi.index("/") + 1:
+            dois.append(doi.lower())
+    rest.append(text[pos:])
+    leftover = " ".join(" ".join(rest).split()).strip(" ;,")
+    if not any(char.isalnum() for char in leftover):  # punctuation around the DOI only
+        leftover = ""
+    return dois, leftover
+
+
+def _strip_doi_prefix(text: str) -> str:
+    text = text.rstrip()
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/",
+                   "http://dx.doi.org/", "doi.org/", "dx.doi.org/", "info:doi/", "urn:doi:",
+                   "https://www.doi.org/", "http://www.doi.org/"):
+        if text.lower().endswith(prefix):
+            text = text[:-len(prefix)]
+    text = re.sub(r"(?:\bdoi\s*:?\s*|\bDOI\s*)$", "", text, flags=re.I)
+    return text
 
 
 def normalise_doi(value: Any) -> str | None:
     """Return a DOI without URL or ``doi:`` prefix, in lower case, or ``None``.
 
-    Values that do not look like a DOI (``10.<registrant>/<suffix>``) after cleaning give
-    ``None``, so a URL in the DOI field does not pose as one.
+    The first DOI in the value is returned: prefixes (``doi:``, ``DOI``, ``https://doi.org/``),
+    percent-encoding and surrounding text are removed. Values holding no
+    ``10.<registrant>/<suffix>`` give ``None``, so a URL in the DOI field does not pose as
+    one. :func:`split_doi` also returns the text that is not a DOI.
 
     Examples
     --------
@@ -223,30 +334,52 @@ def normalise_doi(value: Any) -> str | None:
     '10.61408/jaet2024v26i02.01'
     >>> normalise_doi("doi: 10.1000/XYZ123 ") , normalise_doi("n/a")
     ('10.1000/xyz123', None)
+    >>> normalise_doi("DOI 10.1016/S0140-6736%2817%2930624-3")
+    '10.1016/s0140-6736(17)30624-3'
     """
-    if _empty(value):
+    dois, _ = split_doi(value)
+    return dois[0] if dois else None
+
+
+def doi_from_url(url: Any) -> str | None:
+    """Return the DOI of a ``doi.org`` URL, else ``None``.
+
+    Examples
+    --------
+    >>> doi_from_url("http://dx.doi.org/10.4103/2303-9027.138783"), doi_from_url("https://x.org")
+    ('10.4103/2303-9027.138783', None)
+    """
+    if _empty(url):
         return None
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    previous = None
-    while previous != text:
-        previous = text
-        text = _DOI_PREFIX.sub("", text).strip()
-    text = text.rstrip(".,;").lower()
-    return text if _DOI_SHAPE.match(text) else None
+    text = _doi_text(url)
+    if not re.match(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/10\.", text, re.I):
+        return None
+    return normalise_doi(text)
+
+
+_DASHES = re.compile(r"\s*(?:-{1,3}|\u2013|\u2014)\s*")
 
 
 def normalise_pages(value: Any) -> str | None:
     """Return a page range with an ASCII hyphen (``"13505-13540"``), or ``None``.
 
+    A range whose ends are equal (``405-405``) is one page.
+
     Examples
     --------
-    >>> normalise_pages("13505--13540"), normalise_pages("e138")
-    ('13505-13540', 'e138')
+    >>> normalise_pages("13505--13540"), normalise_pages("e138"), normalise_pages("405-405")
+    ('13505-13540', 'e138', '405')
     """
     if _empty(value):
         return None
     text = str(value).strip()
-    return re.sub(r"\s*(?:-{1,3}|\u2013|\u2014)\s*", "-", text)
+    if "-" not in text and "\u2013" not in text and "\u2014" not in text:
+        return text
+    text = _DASHES.sub("-", text)
+    first, dash, last = text.partition("-")
+    if dash and first and first == last:
+        return first
+    return text
 
 
 #: Fine-grained source type for each (BibTeX-vocabulary) entry type, used when a record
@@ -324,50 +457,92 @@ def split_keywords(value: Any, separators: str = ";,") -> tuple[str, ...]:
         text = str(value)
         sep = next((s for s in separators if s in text), None)
         items = text.split(sep) if sep else [text]
-    seen: list[str] = []
+    seen: dict[str, None] = {}
     for item in items:
-        item = item.strip()
-        if item and item not in seen:
-            seen.append(item)
+        item = " ".join(item.split())
+        if item:
+            seen.setdefault(item, None)
     return tuple(seen)
+
+
+class IdMaker:
+    """Derive stable citation-key-like ids (``familyYEARword``) without collisions.
+
+    Used when a file has no key of its own (RIS without ``ID``, CSV without a key column).
+    Collisions get a suffix ``b``, ``c``, ... ``z``, then ``-27``, ``-28``, ... in file order;
+    a counter per base id keeps this linear however many records share a base.
+
+    Parameters
+    ----------
+    taken : iterable of str, optional
+        Ids already in use.
+
+    Examples
+    --------
+    >>> ids = IdMaker()
+    >>> ids.make(("Müller, Jörg",), 2020, "The skills gap")
+    'muller2020skills'
+    >>> ids.make(("Müller, J.",), 2020, "Skills again")
+    'muller2020skillsb'
+    >>> ids.make(("van der Hijden, Peter",), None, "")
+    'vanderhijdennd'
+    """
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken: set[str] = set(taken)
+        self._next: dict[str, int] = {}
+
+    def reserve(self, record_id: str) -> None:
+        """Mark an id written in the file as used."""
+        self.taken.add(record_id)
+
+    def make(self, authors: Sequence[str], year: int | None, title: str | None) -> str:
+        """Return a new id for a record and reserve it."""
+        family = authors[0].split(",")[0] if authors else "anon"
+        words = [w for w in _WORDS.findall((title or "")[:300]) if w.lower() not in _STOP]
+        parts = [family or "anon", str(year) if year else "nd", words[0] if words else ""]
+        base = "".join(_ascii(p) for p in parts) or "record"
+        return self.unique(base)
+
+    def unique(self, base: str) -> str:
+        """Return ``base`` or the first free suffixed form of it, and reserve it."""
+        candidate = base
+        suffix = self._next.get(base, ord("b"))
+        while candidate in self.taken:
+            candidate = f"{base}{chr(suffix)}" if suffix <= ord("z") else f"{base}-{suffix - 96}"
+            suffix += 1
+        self._next[base] = suffix
+        self.taken.add(candidate)
+        return candidate
 
 
 def make_record_id(authors: Sequence[str], year: int | None, title: str | None,
                    taken: set[str]) -> str:
-    """Derive a stable citation-key-like id (``familyYEARword``) and reserve it in ``taken``.
-
-    Used when a file has no key of its own (RIS without ``ID``, CSV without a key column).
-    Collisions get a suffix ``b``, ``c``, ... in file order.
+    """Derive one id and reserve it in ``taken``; see :class:`IdMaker` (linear for many).
 
     Examples
     --------
     >>> taken = set()
     >>> make_record_id(("Müller, Jörg",), 2020, "The skills gap", taken)
     'muller2020skills'
-    >>> make_record_id(("Müller, J.",), 2020, "Skills again", taken)
-    'muller2020skillsb'
-    >>> make_record_id(("van der Hijden, Peter",), None, "", taken)
-    'vanderhijdennd'
     """
-    family = authors[0].split(",")[0] if authors else "anon"
-    words = [w for w in re.findall(r"[^\W\d_]+", title or "") if w.lower() not in _STOP]
-    parts = [family or "anon",
-             str(year) if year else "nd", words[0] if words else ""]
-    base = "".join(_ascii(p) for p in parts) or "record"
-    candidate, suffix = base, ord("b")
-    while candidate in taken:
-        candidate = f"{base}{chr(suffix)}" if suffix <= ord("z") else f"{base}-{suffix}"
-        suffix += 1
-    taken.add(candidate)
-    return candidate
+    maker = IdMaker()
+    maker.taken = taken
+    return maker.make(authors, year, title)
 
 
 _STOP = {"a", "an", "the", "of", "on", "in", "and", "for", "to", "with", "from", "by", "at"}
 
 
+_WORDS = re.compile(r"[^\W\d_]+")
+_NOT_ASCII_WORD = re.compile(r"[^a-z0-9]")
+
+
 def _ascii(text: str) -> str:
+    if text.isascii():
+        return _NOT_ASCII_WORD.sub("", text.lower())
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]", "", folded.lower())
+    return _NOT_ASCII_WORD.sub("", folded.lower())
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -384,7 +559,7 @@ def normalise_month(value: Any) -> int | None:
     if _empty(value):
         return None
     text = str(value).strip().strip(".").lower()
-    if text.isdigit():
+    if text.isdecimal():
         number = int(text)
         return number if 1 <= number <= 12 else None
     if len(text) >= 3 and text[:3] in _MONTHS:

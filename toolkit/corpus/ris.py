@@ -1,43 +1,62 @@
-"""Read RIS files with rispy, one record at a time so that nothing is lost.
+"""Read RIS files: every tag, every value, every record, with its line.
 
-rispy parses a whole file and silently drops a last record that has no ``ER`` line; this
-reader first splits the text into ``TY ... ER`` blocks itself, keeps records whose ``ER`` is
-missing (with a warning), returns text outside any record as a failure, and hands each block
-to :func:`rispy.loads`.
+The text is split by the shared TAG-value splitter (:mod:`toolkit.corpus._tagged`), which
+keeps every value of every tag. Tags map to columns by :data:`RIS_COLUMNS`; a second value
+of a column's tag stays in ``extra`` under the column's BibTeX name (a second abstract as
+``abstract``, a second DOI as ``doi``); tags with a BibTeX counterpart get its name
+(``LA`` -> ``language``, ``SN`` -> ``issn``/``isbn``, ``A2`` -> ``editor``); any other tag is
+kept as ``ris_<tag>`` (``ris_c3``, ``ris_l2``) with all its values.
+
+A record whose ``TY`` line is missing is a failure (kind ``missing_start``) with its raw
+text, not glued onto the record before it. A last record without ``ER`` is kept, with a
+warning.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-import rispy
-
+from toolkit.corpus._build import (
+    Extras,
+    add_abstract,
+    add_doi,
+    clean_title,
+    date_parts,
+    sort_extras,
+    text_or_none,
+)
+from toolkit.corpus._database import combine, database_from_urls, database_name
 from toolkit.corpus._schema import (
-    LoadFailure,
     LoadResult,
     LoadWarning,
-    make_record_id,
-    normalise_doi,
-    normalise_month,
+    doi_from_url,
     normalise_pages,
-    normalise_year,
-    records_frame,
     source_group_for,
     source_type_for,
+    split_doi,
+    split_keywords,
+)
+from toolkit.corpus._tagged import TagFields, TagFormat
+from toolkit.corpus._tagread import (
+    TagReader,
+    accounting,
+    parse_tagged,
+    rename_duplicates,
+    stray_failures,
 )
 from toolkit.corpus._text import read_text
 
-__all__ = ["read_ris", "parse_ris_string", "RIS_ENTRY_TYPES", "ENTRY_RIS_TYPES"]
+__all__ = ["read_ris", "parse_ris_string", "RIS_ENTRY_TYPES", "ENTRY_RIS_TYPES",
+           "RIS_FORMAT", "EXTRA_TAGS", "ris_tag_for", "stray_failures", "rename_duplicates",
+           "accounting"]
 
 #: RIS reference types and the BibTeX-vocabulary entry type they become.
 RIS_ENTRY_TYPES: dict[str, str] = {
     "JOUR": "article", "JFULL": "article", "EJOUR": "article", "MGZN": "article",
-    "NEWS": "article", "ABST": "article", "INPR": "article",
+    "NEWS": "article", "ABST": "article", "INPR": "article", "SER": "article",
     "BOOK": "book", "EBOOK": "book", "EDBOOK": "book", "WHOLE": "book",
     "CHAP": "incollection", "ECHAP": "incollection",
     "CONF": "inproceedings", "CPAPER": "inproceedings",
@@ -53,102 +72,167 @@ ENTRY_RIS_TYPES.update({"mastersthesis": "THES", "thesis": "THES", "report": "RP
                         "conference": "CONF", "inbook": "CHAP", "online": "ELEC",
                         "booklet": "BOOK", "manual": "RPRT", "proceedings": "CONF"})
 
-_TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
-_KEY_TAG = {key: tag for tag, key in rispy.TAG_KEY_MAPPING.items()}
-_USED = {
-    "type_of_reference", "title", "primary_title", "authors", "first_authors", "year",
-    "publication_year", "date", "secondary_title", "alternate_title3", "journal_name",
-    "alternate_title2", "alternate_title1", "publisher", "volume", "number", "start_page",
-    "end_page", "doi", "urls", "abstract", "notes_abstract", "keywords", "notes", "note",
-    "id", "end_of_reference", "unknown_tag",
+#: RIS tags with a BibTeX counterpart: kept in ``extra`` under that name, written back to
+#: this tag. ``SN`` becomes ``issn`` or ``isbn`` by the shape of the value.
+EXTRA_TAGS: dict[str, str] = {
+    "LA": "language", "A2": "editor", "ED": "editor", "CY": "address", "ET": "edition",
+    "T3": "series", "ST": "shorttitle", "Y2": "urldate", "RN": "annote",
+    "AD": "affiliation", "DA": "date",
 }
+_NAME_TAGS = {"language": "LA", "editor": "A2", "address": "CY", "edition": "ET",
+              "series": "T3", "shorttitle": "ST", "urldate": "Y2", "annote": "RN",
+              "affiliation": "AD", "date": "DA", "issn": "SN", "isbn": "SN",
+              "abstract": "AB", "doi": "DO", "url": "UR", "note": "N1", "title": "TI"}
+
+RIS_FORMAT = TagFormat(
+    name="RIS",
+    tag_line=re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$"),
+    start="TY",
+    end="ER",
+    per_line=frozenset({"KW", "AU", "A1", "A2", "A3", "A4", "ED", "UR", "L1", "L2", "L3",
+                        "L4", "LK"}),
+    numbering=re.compile(r"^\s*\d+\.\s*$"),
+)
+_VENUE_TAGS = ("T2", "JF", "JO", "J2", "JA", "J1")
+_URL_SPLIT = re.compile(r";\s*(?=https?://)")
+_SLR_FIELD = re.compile(r"^slr:([^\s=]+) = (.*)$", re.S)
+_SLR_COLUMNS = ("entry_type", "source_type", "source_group")
+_ISSN = re.compile(r"^\s*\d{4}-?\d{3}[\dXx]\b")
 
 
-_NUMBERING = re.compile(r"^\s*\d+\.\s*$")
+def ris_tag_for(name: str) -> str | None:
+    """Return the RIS tag that carries ``extra`` field ``name``, or ``None`` (``N1 slr:``).
+
+    Examples
+    --------
+    >>> ris_tag_for("language"), ris_tag_for("ris_c3"), ris_tag_for("owner")
+    ('LA', 'C3', None)
+    """
+    if name in _NAME_TAGS:
+        return _NAME_TAGS[name]
+    match = re.fullmatch(r"ris_([a-z][a-z0-9])", name)
+    return match.group(1).upper() if match else None
 
 
-@dataclass
-class _Block:
-    line: int
-    lines: list[str]
-    closed: bool = False
-    late_tags: list[str] = field(default_factory=list)
+def _isbn(value: str) -> bool:
+    digits = re.sub(r"[^0-9Xx]", "", value.split("(")[0])
+    return not _ISSN.match(value) and len(digits) in (10, 13)
 
 
-def _first(ref: Mapping[str, Any], *keys: str) -> Any:
-    for key in keys:
-        value = ref.get(key)
-        if value:
-            return value
-    return None
-
-
-def _to_text(value: Any) -> str:
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    return str(value)
-
-
-def _row(ref: Mapping[str, Any], source: str, line: int, taken: set[str],
-         generated: set[str]) -> dict[str, Any]:
-    ris_type = str(ref.get("type_of_reference", "GEN")).upper()
+def _row(fields: TagFields, source: str, line: int, notes: list[str]) -> dict[str, Any]:
+    extras = Extras()
+    row: dict[str, Any] = {"source_file": source, "source_line": line}
+    ris_type = (fields.first("TY")[0] or "GEN").strip().upper()
     entry_type = RIS_ENTRY_TYPES.get(ris_type, "misc")
-    authors = tuple(ref.get("authors", [])) + tuple(
-        a for a in ref.get("first_authors", []) if a not in ref.get("authors", [])
-    )
-    title = _first(ref, "title", "primary_title")
-    year = normalise_year(_first(ref, "year", "publication_year", "date"))
-    month = None
-    for key in ("date", "year", "publication_year"):
-        parts = str(ref.get(key) or "").split("/")
-        if len(parts) > 1 and normalise_month(parts[1]) is not None:
-            month = normalise_month(parts[1])
-            break
-    start, end = ref.get("start_page"), ref.get("end_page")
-    pages = f"{start}-{end}" if start and end and start != end else (start or end)
-    urls = list(ref.get("urls", []))
-    extra: list[tuple[str, str]] = []
     if ENTRY_RIS_TYPES.get(entry_type) != ris_type:
-        extra.append(("TY", ris_type))
-    extra.extend(("UR", u) for u in urls[1:])
-    for key, value in ref.items():
-        if key not in _USED and value:
-            extra.append((_KEY_TAG.get(key, key), _to_text(value)))
-    for tag, values in dict(ref.get("unknown_tag", {})).items():
-        extra.extend((str(tag), str(v)) for v in values if v is not None)
-    record_id = ref.get("id") or make_record_id(authors, year, title, taken)
-    if not ref.get("id"):
-        generated.add(record_id)
-    taken.add(record_id)
-    doi = ref.get("doi")
-    source_type = source_type_for(entry_type)
-    return {
-        "record_id": record_id,
-        "entry_type": entry_type,
-        "source_type": source_type,
-        "source_group": source_group_for(source_type),
-        "title": title,
-        "authors": authors,
-        "year": year,
-        "month": month,
-        "venue": _first(ref, "secondary_title", "alternate_title3", "journal_name",
-                        "alternate_title2", "alternate_title1"),
-        "publisher": ref.get("publisher"),
-        "volume": ref.get("volume"),
-        "issue": ref.get("number"),
-        "pages": normalise_pages(pages),
-        "doi": normalise_doi(doi),
-        "url": urls[0] if urls else None,
-        "abstract": _first(ref, "abstract", "notes_abstract"),
-        "keywords": tuple(ref.get("keywords", [])),
-        "note": _to_text(_first(ref, "notes", "note")) if _first(ref, "notes", "note") else None,
-        "extra": tuple(sorted(extra)),
-        "source_file": source,
-        "source_line": line,
-    }
+        extras.add("ris_ty", ris_type)
+
+    title, _ = fields.first("TI", "T1", "CT", *(("BT",) if entry_type == "book" else ()))
+    row["title"] = clean_title(title)
+    row["authors"] = tuple(dict.fromkeys(
+        text for value in fields.take("AU", "A1") if (text := text_or_none(value))))
+
+    year = month = None
+    for tag in ("PY", "Y1"):
+        for value in fields.take(tag):
+            y, m, more = date_parts(value)
+            if year is None and (y is not None or (m is not None and month is None)):
+                year, month = y, month or m
+                if more:
+                    extras.add(f"ris_{tag.lower()}", value)
+            else:
+                extras.add(f"ris_{tag.lower()}", value)
+    for value in fields.take("DA"):
+        y, m, more = date_parts(value)
+        if month is None and m is not None and (y is None or year is None or y == year):
+            month = m
+        if year is None and y is not None:
+            year = y
+        if more or (y is not None and y != year) or (m is not None and m != month):
+            extras.add("date", value)
+    row["year"], row["month"] = year, month
+
+    venue, _ = fields.first(*_VENUE_TAGS, *(("BT",) if entry_type not in ("book",)
+                                                    else ()))
+    row["venue"] = text_or_none(venue)
+    row["publisher"] = text_or_none(fields.first("PB", "PU")[0])
+    row["volume"] = text_or_none(fields.first("VL")[0])
+    row["issue"] = text_or_none(fields.first("IS")[0])
+    start, end = text_or_none(fields.first("SP")[0]), text_or_none(fields.first("EP")[0])
+    row["pages"] = normalise_pages(f"{start}-{end}" if start and end else (start or end))
+
+    add_doi(row, extras, fields.take("DO"), notes)
+    urls: list[str] = []
+    for value in fields.take("UR"):
+        urls.extend(u.strip() for u in _URL_SPLIT.split(value) if u.strip())
+    row["url"] = urls[0] if urls else None
+    for url in urls[1:]:
+        extras.add("url", url)
+    links = {tag: fields.peek(tag) for tag in ("L1", "L2", "L3", "L4", "LK")}
+    if row.get("doi") is None:
+        for value in links["L3"]:
+            dois, leftover = split_doi(value)
+            if dois and not leftover:
+                row["doi"] = dois[0]
+                fields.remove("L3", value)
+                break
+    if row.get("doi") is None:
+        row["doi"] = next((d for u in [*urls, *sum(links.values(), [])]
+                           if (d := doi_from_url(u))), None)
+
+    for value in fields.take("AB", "N2"):
+        add_abstract(row, extras, value)
+    keywords: list[str] = []
+    for value in fields.take("KW"):
+        keywords.extend(split_keywords(value, ";"))
+    row["keywords"] = tuple(dict.fromkeys(keywords))
+    columns: dict[str, str] = {}
+    for value in fields.take("N1"):
+        slr = _SLR_FIELD.match(value.strip())
+        if slr and slr.group(1) in _SLR_COLUMNS:
+            columns[slr.group(1)] = slr.group(2).strip()
+        elif slr:
+            extras.add(slr.group(1), slr.group(2))
+        elif row.get("note") is None and text_or_none(value):
+            row["note"] = text_or_none(value)
+        else:
+            extras.add("note", value)
+    for value in fields.take("SN"):
+        extras.add("isbn" if _isbn(value) else "issn", value)
+
+    record_id = text_or_none(fields.first("ID")[0])
+    database, platform = database_from_urls([*urls, *sum(links.values(), [])])
+    for tag in ("DB", "DP"):
+        for value in fields.peek(tag):
+            found, host = database_name(value)
+            database, platform = database or found, platform or host
+    accession = " ".join(fields.peek("AN")).lower()
+    if accession.startswith("wos:"):
+        database = database or "wos"
+    elif accession.startswith("rayyan-"):
+        database = database or "rayyan"
+
+    for tag, value in fields.rest():
+        name = EXTRA_TAGS.get(tag, f"ris_{tag.lower()}" if tag else "ris_text")
+        if tag in _VENUE_TAGS or tag == "BT":
+            name = f"ris_{tag.lower()}"
+        elif tag in ("TI", "T1", "CT"):
+            name = "title"
+        elif tag in ("PB", "VL", "IS", "SP", "EP", "ID"):
+            name = f"ris_{tag.lower()}"
+        extras.add(name, value)
+    row["record_id"] = record_id
+    entry_type = columns.get("entry_type", entry_type)
+    row["entry_type"] = entry_type
+    row["source_type"] = source_type_for(entry_type, columns.get("source_type"))
+    row["source_group"] = source_group_for(row["source_type"], columns.get("source_group"))
+    row["extra"] = sort_extras(extras)
+    row["database"] = combine(database, platform, "ris")
+    return row
 
 
-def parse_ris_string(text: str, source_file: str = "<string>") -> LoadResult:
+def parse_ris_string(text: str, source_file: str = "<string>", *,
+                     workers: int | None = 1) -> LoadResult:
     """Parse RIS text; see :func:`read_ris`.
 
     Examples
@@ -157,112 +241,52 @@ def parse_ris_string(text: str, source_file: str = "<string>") -> LoadResult:
     >>> result.records.loc[0, "title"], int(result.records.loc[0, "year"]), len(result.warnings)
     ('A title', 2021, 1)
     """
-    lines = text.split("\n")
-    failures: list[LoadFailure] = []
-    warns: list[LoadWarning] = []
-    blocks: list[_Block] = []
-    stray: list[tuple[int, str]] = []
-    current: _Block | None = None
-    other = 0
-
-    def flush_stray() -> None:
-        if stray:
-            failures.append(
-                LoadFailure(
-                    source_file, stray[0][0], "stray_text",
-                    "text outside any TY ... ER record", "\n".join(t for _, t in stray),
-                )
-            )
-            stray.clear()
-
-    for number, raw_line in enumerate(lines, start=1):
-        line = raw_line.lstrip("\ufeff")
-        match = _TAG_LINE.match(line.rstrip())
-        tag = match.group(1) if match else None
-        if tag == "TY":
-            flush_stray()
-            current = _Block(number, [line])
-            blocks.append(current)
-        elif current is not None and not current.closed:
-            if tag == "ER":
-                current.closed = True
-            else:
-                current.lines.append(line)
-        elif tag is not None and current is not None and not stray:
-            # Some exports (Ovid) write tags after ER: they belong to that record.
-            current.lines.append(line)
-            current.late_tags.append(tag)
-        elif _NUMBERING.match(line):
-            flush_stray()
-            other += 1
-        elif line.strip():
-            stray.append((number, line))
-        else:
-            flush_stray()
-    flush_stray()
-
-    rows: list[dict[str, Any]] = []
-    taken: set[str] = set()
-    generated: set[str] = set()
-    for block in blocks:
-        line_no = block.line
-        body = "\n".join(block.lines) + "\nER  - "
-        try:
-            refs = rispy.loads(body)
-        except Exception as err:  # rispy raises IOError/KeyError/ValueError  # noqa: BLE001
-            failures.append(LoadFailure(source_file, line_no, "parse", str(err), body))
-            continue
-        if len(refs) != 1:
-            failures.append(
-                LoadFailure(source_file, line_no, "parse",
-                            f"expected one record, rispy read {len(refs)}", body)
-            )
-            continue
-        row = _row(refs[0], source_file, line_no, taken, generated)
-        if block.late_tags:
-            warns.append(
-                LoadWarning(source_file, line_no, "late_tags",
-                            f"tag(s) {sorted(set(block.late_tags))} after ER attached to "
-                            "this record", row["record_id"])
-            )
-        if not block.closed:
-            warns.append(
-                LoadWarning(source_file, line_no, "missing_er",
-                            "record not closed by an ER line; kept up to the next TY or the "
-                            "end of the file", row["record_id"])
-            )
-        rows.append(row)
-    failures.sort(key=lambda f: f.line or 0)
-    accounting = pd.DataFrame(
-        [[source_file, len(blocks) + sum(f.kind == "stray_text" for f in failures) + other,
-          len(rows), len(failures), other]],
-        columns=["source_file", "blocks", "records", "failures", "other"],
-    )
-    return LoadResult(records_frame(rows), tuple(failures), tuple(warns), accounting,
-                      frozenset(generated))
+    return parse_tagged(text, source_file, READER, workers=workers)
 
 
-def read_ris(path: str | Path, *, encoding: str | None = None) -> LoadResult:
+READER = TagReader(
+    module=__name__, fmt=RIS_FORMAT, row=_row,
+    missing_start="tag lines closed by ER but not opened by a TY line; add 'TY  - JOUR' (or "
+    "the right type) before them",
+    outside="text outside any TY ... ER record")
+
+
+def with_encoding_warning(result: LoadResult, path: Path, problem: str) -> LoadResult:
+    """Prepend an ``encoding`` warning to ``result``."""
+    warning = LoadWarning(str(path), None, "encoding", problem)
+    return replace(result, warnings=(warning, *result.warnings))
+
+
+def read_ris(path: str | Path, *, encoding: str | None = None,
+             workers: int | None = None) -> LoadResult:
     """Read one RIS file into records and failures.
 
     Parameters
     ----------
     path : str or Path
-        A ``.ris`` file (also ``.txt`` / ``.nbib`` exports in RIS tags).
+        A ``.ris`` file (or a ``.txt`` export in RIS tags).
     encoding : str, optional
         Force a codec; see :func:`toolkit.corpus.read_bibtex`.
+    workers : int, optional
+        Processes to read with (default one: faster here than several, see
+        :mod:`toolkit.corpus._tagread`).
 
     Returns
     -------
     LoadResult
         ``record_id`` is the ``ID`` tag where present, else ``familyYEARword``; the line is
         the one of the ``TY`` tag. RIS types map to BibTeX vocabulary (``JOUR`` ->
-        ``article``); a type that does not map back exactly is kept in ``extra`` as ``TY``.
+        ``article``); a type that does not map back exactly is kept in ``extra`` as
+        ``ris_ty``.
+
+    Raises
+    ------
+    CorpusInputError
+        When the file cannot be read or decoded.
     """
     path = Path(path)
     decoded = read_text(path, encoding)
-    result = parse_ris_string(decoded.text, str(path))
+    result = parse_ris_string(decoded.text, str(path), workers=workers)
     if decoded.fallback:
-        warning = LoadWarning(str(path), None, "encoding", "not valid UTF-8; decoded as cp1252")
-        return replace(result, warnings=(warning, *result.warnings))
+        return with_encoding_warning(result, path, decoded.problem)
     return result

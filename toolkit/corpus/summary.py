@@ -1,17 +1,17 @@
-"""Counts and figures that describe a records table."""
+"""Counts that describe a records table (figures: :mod:`toolkit.report.figures`)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 import pandas as pd
-from matplotlib.axes import Axes
 
 from toolkit.errors import ToolkitError
 
-__all__ = ["compute_corpus_summary", "compute_counts", "plot_corpus_counts"]
+__all__ = ["compute_corpus_summary", "compute_counts"]
 
-CountBy = Literal["year", "entry_type", "source_type", "source_group", "source_file"]
+CountBy = Literal["year", "entry_type", "source_type", "source_group", "source_file",
+                  "database"]
 
 
 def compute_counts(records: pd.DataFrame, by: CountBy) -> pd.DataFrame:
@@ -21,7 +21,7 @@ def compute_counts(records: pd.DataFrame, by: CountBy) -> pd.DataFrame:
     ----------
     records : DataFrame
         Records table.
-    by : {"year", "entry_type", "source_type", "source_group", "source_file"}
+    by : {"year", "entry_type", "source_type", "source_group", "source_file", "database"}
         Column to count.
 
     Returns
@@ -44,7 +44,8 @@ def compute_counts(records: pd.DataFrame, by: CountBy) -> pd.DataFrame:
     """
     if by not in records.columns:
         raise ToolkitError(f"compute_counts: no column {by!r}; choose one of "
-                           "year, entry_type, source_type, source_group, source_file")
+                           "year, entry_type, source_type, source_group, source_file, "
+                           "database")
     values = records[by].astype("string").fillna("(missing)")
     counts = values.value_counts().rename_axis(by).reset_index(name="records")
     counts[by] = counts[by].astype(str)
@@ -87,32 +88,3 @@ def compute_corpus_summary(records: pd.DataFrame) -> pd.DataFrame:
             filled = series.notna().sum()
         rows.append((f"with {column}", int(filled)))
     return pd.DataFrame([(m, str(v)) for m, v in rows], columns=["measure", "value"])
-
-
-def plot_corpus_counts(records: pd.DataFrame, by: CountBy = "year", *,
-                       ax: Axes | None = None) -> Axes:
-    """Bar chart of :func:`compute_counts`; years as vertical bars, categories horizontal.
-
-    Returns
-    -------
-    Axes
-    """
-    import matplotlib.pyplot as plt
-
-    counts = compute_counts(records, by)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    if by == "year":
-        known = counts[counts[by] != "(missing)"]
-        missing = int(counts.loc[counts[by] == "(missing)", "records"].sum())
-        ax.bar(known[by].astype(int), known["records"], color="#4C72B0", width=0.8)
-        ax.set_xlabel("year" + (f" ({missing} without a year)" if missing else ""))
-        ax.set_ylabel("records")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    else:
-        ordered = counts.iloc[::-1]
-        ax.barh(ordered[by], ordered["records"], color="#55A868")
-        ax.set_xlabel("records")
-        ax.set_ylabel(by.replace("_", " "))
-    ax.set_title(f"Records by {by.replace('_', ' ')}")
-    return ax

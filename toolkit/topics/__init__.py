@@ -15,12 +15,7 @@ from toolkit.topics.stability import (
     TopicStabilityWarning,
     compute_topic_stability,
 )
-from toolkit.topics.views import (
-    compute_topic_table,
-    compute_topics_by,
-    plot_topic_sizes,
-    plot_topics_by,
-)
+from toolkit.topics.views import compute_topic_table, compute_topics_by
 
 __all__ = [
     "ALIGNMENT_COLUMNS",
@@ -37,8 +32,6 @@ __all__ = [
     "embed",
     "load_topic_model",
     "make_embedder",
-    "plot_topic_sizes",
-    "plot_topics_by",
     "save_topic_model",
     "seed_topics_from_codebook",
     "zeroshot_topics_from_codebook",

@@ -84,6 +84,29 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms == 0, 1, norms)
 
 
+def _top_k(sims: np.ndarray, k: int) -> np.ndarray:
+    """Columns of the ``k`` largest values of each row; of equal values, the lowest columns.
+
+    ``argpartition`` alone would pick among equal values by its own algorithm, and NumPy
+    chooses that algorithm by CPU (vectorised sorts on AVX2 and AVX-512 machines), so ties
+    at the k-th place would go differently on different machines. Here only the k-th
+    largest *value* comes from ``partition`` (the same number everywhere); which columns
+    reach it is decided by comparison and column order.
+    """
+    n = sims.shape[1]
+    if k >= n:
+        return np.broadcast_to(np.arange(n), sims.shape).copy()
+    kth = np.partition(sims, n - k, axis=1)[:, n - k]
+    mask = sims >= kth[:, None]
+    for row in np.nonzero(mask.sum(axis=1) > k)[0]:  # a tie straddles the k-th place
+        above = np.flatnonzero(sims[row] > kth[row])
+        tied = np.flatnonzero(sims[row] == kth[row])
+        mask[row] = False
+        mask[row, above] = True
+        mask[row, tied[:k - len(above)]] = True
+    return np.nonzero(mask)[1].reshape(len(sims), k)
+
+
 def exact_neighbours(queries: np.ndarray, points: np.ndarray, k: int, *,
                      decimals: int = SIMILARITY_DECIMALS, self_first: bool = False
                      ) -> tuple[np.ndarray, np.ndarray]:
@@ -130,10 +153,9 @@ def exact_neighbours(queries: np.ndarray, points: np.ndarray, k: int, *,
         if self_first:
             rows = np.arange(len(sims))
             sims[rows, start + rows] = np.inf
-        part = (np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < n
-                else np.broadcast_to(np.arange(n), sims.shape))
+        part = _top_k(sims, k)
         part_sims = np.take_along_axis(sims, part, axis=1)
-        # Order by similarity, then index, so that ties never depend on argpartition.
+        # Order by similarity, then index (lexsort is stable: the same order everywhere).
         order = np.lexsort((part, -part_sims), axis=1)
         indices[start:start + step] = np.take_along_axis(part, order, axis=1)
         ordered = np.minimum(np.take_along_axis(part_sims, order, axis=1), 1.0)

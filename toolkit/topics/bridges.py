@@ -6,11 +6,12 @@ Guided and zero-shot topics, alignment tables and per-theme keywords.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from toolkit.codebook import Code, Codebook
+from toolkit.coding.presence import segments_per_theme
 from toolkit.errors import TopicModelError
 
 __all__ = ["seed_topics_from_codebook", "zeroshot_topics_from_codebook",
@@ -21,7 +22,7 @@ ALIGNMENT_COLUMNS = ("topic", "theme", "topic_size", "theme_size", "overlap", "j
                      "precision", "recall")
 
 
-def _pattern_words(code: Any) -> list[str]:
+def _pattern_words(code: Code) -> list[str]:
     words: list[str] = []
     for kind, pattern in code.patterns.items():
         if kind == "regex":
@@ -33,7 +34,7 @@ def _pattern_words(code: Any) -> list[str]:
     return words
 
 
-def seed_topics_from_codebook(codebook: Any, *, max_words: int = 15) -> tuple[list[str],
+def seed_topics_from_codebook(codebook: Codebook, *, max_words: int = 15) -> tuple[list[str],
                                                                               list[list[str]]]:
     """Seed words per theme from the codebook's patterns, for guided topic modelling.
 
@@ -57,7 +58,7 @@ def seed_topics_from_codebook(codebook: Any, *, max_words: int = 15) -> tuple[li
     return themes, seeds
 
 
-def zeroshot_topics_from_codebook(codebook: Any) -> tuple[list[str], list[str]]:
+def zeroshot_topics_from_codebook(codebook: Codebook) -> tuple[list[str], list[str]]:
     """Zero-shot topic labels from the themes: ``"<label>: <definition>"``.
 
     Returns
@@ -69,7 +70,7 @@ def zeroshot_topics_from_codebook(codebook: Any) -> tuple[list[str], list[str]]:
 
 
 def compute_topic_theme_alignment(document_topics: pd.DataFrame, codings: pd.DataFrame,
-                                  codebook: Any, *, include_outliers: bool = False
+                                  codebook: Codebook, *, include_outliers: bool = False
                                   ) -> dict[str, pd.DataFrame]:
     """How topics (inductive) line up with the codebook's themes (deductive).
 
@@ -111,13 +112,8 @@ def compute_topic_theme_alignment(document_topics: pd.DataFrame, codings: pd.Dat
     if missing:
         raise TopicModelError(f"compute_topic_theme_alignment: document_topics lack {missing}")
     docs = document_topics if include_outliers else document_topics[document_topics["topic"] >= 0]
-    segments = set(document_topics["segment_id"])
-    coded = codings.dropna(subset=["code_id"])
-    coded = coded[coded["segment_id"].isin(segments)]
-    theme_docs: dict[str, set[str]] = {t.id: set() for t in codebook.themes()}
-    for segment, code in zip(coded["segment_id"], coded["code_id"], strict=True):
-        if code in codebook:
-            theme_docs[codebook.theme_of(code)].add(segment)
+    theme_docs = {theme: set(found) for theme, found in segments_per_theme(
+        codings, codebook, within=document_topics["segment_id"], unknown="ignore").items()}
     topic_docs = {int(t): set(g["segment_id"]) for t, g in docs.groupby("topic")}
     rows = []
     for topic, tdocs in sorted(topic_docs.items()):
@@ -145,7 +141,7 @@ def compute_topic_theme_alignment(document_topics: pd.DataFrame, codings: pd.Dat
             "topics_without_theme": weak_topics}
 
 
-def compute_theme_keywords(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Any, *,
+def compute_theme_keywords(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codebook, *,
                            top_n: int = 10, stop_words: list[str] | None = None
                            ) -> pd.DataFrame:
     """Keywords of each human theme by class-based TF-IDF over the segments coded with it.
@@ -163,15 +159,11 @@ def compute_theme_keywords(segments: pd.DataFrame, codings: pd.DataFrame, codebo
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
     text = dict(zip(segments["segment_id"], segments["text"], strict=True))
-    coded = codings.dropna(subset=["code_id"])
-    groups: dict[str, list[str]] = {t.id: [] for t in codebook.themes()}
-    for segment, code in zip(coded["segment_id"], coded["code_id"], strict=True):
-        if segment in text and code in codebook:
-            groups[codebook.theme_of(code)].append(segment)
+    groups = segments_per_theme(codings, codebook, within=text, unknown="ignore")
     themes = [t for t, s in groups.items() if s]
     if not themes:
         raise TopicModelError("compute_theme_keywords: no coded segment matches the segments")
-    documents = [" ".join(text[s] for s in dict.fromkeys(groups[t])) for t in themes]
+    documents = [" ".join(text[s] for s in groups[t]) for t in themes]
     stop = sorted(ENGLISH_STOP_WORDS | {w.lower() for w in stop_words or ()})
     vectorizer = CountVectorizer(stop_words=stop, ngram_range=(1, 2))
     counts = vectorizer.fit_transform(documents)
@@ -180,5 +172,5 @@ def compute_theme_keywords(segments: pd.DataFrame, codings: pd.DataFrame, codebo
     rows = []
     for i, theme in enumerate(themes):
         order = np.lexsort((words, -weights[i]))[:top_n]
-        rows.append((theme, len(set(groups[theme])), tuple(words[order])))
+        rows.append((theme, len(groups[theme]), tuple(words[order])))
     return pd.DataFrame(rows, columns=["theme", "segments", "keywords"])

@@ -170,7 +170,9 @@ class TfidfSvdEmbedder(BaseEmbedder):
         mask = (frequency <= len(documents)) & (frequency >= settings.min_df)
         if settings.max_features is not None and mask.sum() > settings.max_features:
             totals = np.asarray(counts.sum(axis=0)).ravel()
-            best = (-totals[mask]).argsort()[:settings.max_features]
+            # scikit-learn's cut, with ties kept in vocabulary order (a stable sort), which
+            # its default quicksort leaves to the CPU's sorting code.
+            best = (-totals[mask]).argsort(kind="stable")[:settings.max_features]
             keep = np.zeros(len(mask), dtype=bool)
             keep[np.where(mask)[0][best]] = True
             mask = keep

@@ -174,8 +174,7 @@ class TopicModel:
     def _fit_embedded(self, texts: list[str], ids: list[str], embedder: Any,
                       embeddings: np.ndarray) -> TopicModel:
         """Fit once the embedder and the documents' vectors are known."""
-        from bertopic import BERTopic
-        from hdbscan import HDBSCAN
+        from toolkit.topics._ties import StableBERTopic, StableHDBSCAN
 
         n = len(texts)
         self.embedder_ = embedder
@@ -197,7 +196,7 @@ class TopicModel:
             cache_umap_compilation()
         reducer = NeighbourUMAP(umap_model, cache_dir() / "reductions" if self.use_cache
                                 else None)
-        hdbscan_model = HDBSCAN(min_cluster_size=size, metric="euclidean",
+        hdbscan_model = StableHDBSCAN(min_cluster_size=size, metric="euclidean",
                                 cluster_selection_method="eom", prediction_data=True,
                                 # HDBSCAN's default of 4 worker processes for core distances
                                 # costs 5 s of process start-up on 18,000 documents and
@@ -207,7 +206,7 @@ class TopicModel:
 
         stop = sorted(ENGLISH_STOP_WORDS | {w.lower() for w in self.stop_words or ()})
         vectorizer = DocumentCountVectorizer(stop_words=stop, min_df=1, ngram_range=(1, 2))
-        self.model_ = BERTopic(embedding_model=self.embedder_, umap_model=reducer,
+        self.model_ = StableBERTopic(embedding_model=self.embedder_, umap_model=reducer,
                                hdbscan_model=hdbscan_model, vectorizer_model=vectorizer,
                                min_topic_size=size, nr_topics=self.nr_topics,
                                top_n_words=self.top_n_words,

@@ -233,10 +233,9 @@ def compute_topic_stability(model: object, documents: pd.DataFrame | Sequence[st
 
 
 def _message(topics: pd.DataFrame, runs: pd.DataFrame, pairwise: float, verdict: str) -> str:
-    kinds = runs["kind"].value_counts()
-    how = " and ".join(
-        f"{count} {'with other seeds' if kind == 'seed' else 'on random subsets'}"
-        for kind, count in kinds.items())
+    kinds = runs["kind"].tolist()
+    how = " and ".join(f"{kinds.count(kind)} {words}" for kind, words in (
+        ("seed", "with other seeds"), ("resample", "on random subsets")) if kind in kinds)
     found = (f"{runs['topics'].min()} to {runs['topics'].max()} topics"
              if runs["topics"].min() != runs["topics"].max() else f"{runs['topics'].min()} topics")
     text = (f"Refitted {len(runs)} times ({how}): the refits found {found}, and any two fits "

@@ -1,15 +1,17 @@
-"""Tables and figures of a fitted topic model: sizes, keywords, topics per source and year."""
+"""Tables of a fitted topic model: sizes, keywords, topics per source and year.
+
+Their figures are drawn by :mod:`toolkit.report.figures`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
-from matplotlib.axes import Axes
 
 from toolkit.errors import TopicModelError
 
-__all__ = ["compute_topics_by", "plot_topic_sizes", "plot_topics_by", "compute_topic_table"]
+__all__ = ["compute_topics_by", "compute_topic_table"]
 
 
 def compute_topic_table(model: Any, stability: Any = None) -> pd.DataFrame:
@@ -65,35 +67,3 @@ def compute_topics_by(document_topics: pd.DataFrame, segments: pd.DataFrame, by:
     if normalize:
         table = (table / table.sum(axis=0)).round(3)
     return table
-
-
-def plot_topic_sizes(model: Any, *, ax: Axes | None = None) -> Axes:
-    """Horizontal bars of topic sizes, labelled with the top three keywords."""
-    import matplotlib.pyplot as plt
-
-    info = model.topic_info_.iloc[::-1]
-    labels = [f"{t}: " + ", ".join(k[:3]) for t, k in zip(info["topic"], info["keywords"],
-                                                           strict=True)]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.45 * len(info) + 1))
-    ax.barh(labels, info["size"], color="#4C72B0")
-    ax.set_xlabel("documents")
-    ax.set_title("Topic sizes (-1: outliers)")
-    return ax
-
-
-def plot_topics_by(table: pd.DataFrame, *, ax: Axes | None = None, title: str = "") -> Axes:
-    """Heatmap of :func:`compute_topics_by`."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.2 * len(table.columns) + 2, 0.5 * len(table) + 1.5))
-    image = ax.imshow(table.to_numpy(dtype=float), cmap="Blues", aspect="auto")
-    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], rotation=45,
-                  ha="right")
-    ax.set_yticks(range(len(table.index)), [f"topic {t}" for t in table.index])
-    for (i, j), value in pd.DataFrame(table.to_numpy()).stack().items():
-        ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=8)
-    ax.figure.colorbar(image, ax=ax, fraction=0.04)
-    ax.set_title(title or f"Topics by {table.columns.name}")
-    return ax

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from matplotlib.axes import Axes
 
-__all__ = ["compute_prisma", "plot_prisma", "PRISMA_BOXES"]
+__all__ = ["compute_prisma", "PRISMA_BOXES"]
 
 #: The boxes of the PRISMA 2020 flow diagram (new reviews, databases and registers).
 PRISMA_BOXES = (
@@ -27,7 +26,8 @@ PRISMA_BOXES = (
 def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame | None = None,
                    screening: pd.DataFrame | None = None, *,
                    derive_screened: bool = True,
-                   notes: dict[str, str] | None = None) -> pd.DataFrame:
+                   notes: dict[str, str] | None = None,
+                   search: pd.DataFrame | None = None) -> pd.DataFrame:
     """Fill the PRISMA 2020 boxes from what the data says; the rest stays ``<NA>``.
 
     Parameters
@@ -46,6 +46,11 @@ def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame |
         list rebuilt from a paper.
     notes : dict, optional
         Text per box id, e.g. why a count is unknown.
+    search : DataFrame, optional
+        The search log beside what was loaded
+        (:func:`toolkit.review.compute_search_table`: ``database, hits, records``): records
+        identified are then detailed per database, with the hits each database reported
+        where they differ from the records its export held.
 
     Returns
     -------
@@ -66,6 +71,15 @@ def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame |
         counts["records_identified"] = int(blocks["records"].sum())
         detail["records_identified"] = "; ".join(
             f"{r.source_file}: {r.records}" for r in blocks.itertuples(index=False))
+    if search is not None and len(search):
+        parts = []
+        for row in search.itertuples(index=False):
+            loaded = "?" if pd.isna(row.records) else int(row.records)
+            text = f"{row.database}: {loaded}"
+            if not pd.isna(row.hits) and (pd.isna(row.records) or int(row.hits) != loaded):
+                text += f" (the database reported {int(row.hits)} hits)"
+            parts.append(text)
+        detail["records_identified"] = "; ".join(parts)
     if dedup_log is not None:
         counts["duplicates_removed"] = len(dedup_log)
     if counts["records_identified"] is not pd.NA and counts["duplicates_removed"] is not pd.NA \
@@ -85,50 +99,12 @@ def compute_prisma(blocks: pd.DataFrame | None = None, dedup_log: pd.DataFrame |
         counts["studies_included"] = int((ft["decision"] == "include").sum())
         if len(excluded):
             reasons = excluded["reason"].fillna("no reason given").value_counts()
-            detail["reports_excluded"] = "; ".join(f"{r}: {n}" for r, n in reasons.items())
+            # most frequent first, equal counts by reason (not in the CPU's sorting order)
+            ranked = sorted(reasons.items(), key=lambda item: (-item[1], str(item[0])))
+            detail["reports_excluded"] = "; ".join(f"{r}: {n}" for r, n in ranked)
     notes = notes or {}
     rows = [(stage, box, label, counts[box], detail.get(box, ""), notes.get(box, ""))
             for stage, box, label in PRISMA_BOXES]
     table = pd.DataFrame(rows, columns=["stage", "box", "label", "count", "detail", "note"])
     table["count"] = table["count"].astype("Int64")
     return table
-
-
-def plot_prisma(table: pd.DataFrame, *, ax: Axes | None = None, title: str = "") -> Axes:
-    """Draw the flow: main boxes down the left, exclusions on the right; unknown as '?'."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
-
-    counts = table.set_index("box")["count"]
-
-    def text(box: str) -> str:
-        label = table.set_index("box").loc[box, "label"]
-        value = counts[box]
-        return f"{label}\n(n = {'?' if value is pd.NA else int(value)})"
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(9, 7))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 10)
-    ax.axis("off")
-    left = [("records_identified", 9), ("records_screened", 6.8), ("reports_sought", 5.2),
-            ("reports_assessed", 3.6), ("studies_included", 1.2)]
-    right = [("duplicates_removed", 9), ("records_excluded", 6.8),
-             ("reports_not_retrieved", 5.2), ("reports_excluded", 3.6)]
-    for box, y in left:
-        ax.add_patch(FancyBboxPatch((0.3, y - 0.55), 4.2, 1.1, boxstyle="round,pad=0.05",
-                                    fc="#EAF1FB", ec="#4C72B0"))
-        ax.text(2.4, y, text(box), ha="center", va="center", fontsize=9)
-    for box, y in right:
-        ax.add_patch(FancyBboxPatch((5.6, y - 0.55), 4.1, 1.1, boxstyle="round,pad=0.05",
-                                    fc="#FBEDEA", ec="#C44E52"))
-        ax.text(7.65, y, text(box), ha="center", va="center", fontsize=9)
-        ax.annotate("", xy=(5.55, y), xytext=(4.55, y), arrowprops={"arrowstyle": "->"})
-    for (_, y1), (_, y2) in zip(left, left[1:], strict=False):
-        ax.annotate("", xy=(2.4, y2 + 0.6), xytext=(2.4, y1 - 0.6),
-                    arrowprops={"arrowstyle": "->"})
-    for stage, y in (("Identification", 9), ("Screening", 5.2), ("Included", 1.2)):
-        ax.text(-0.2, y, stage, rotation=90, ha="center", va="center", fontsize=10,
-                fontweight="bold")
-    ax.set_title(title or "PRISMA 2020 flow ('?': not reported)")
-    return ax

@@ -247,8 +247,15 @@ def _cmd_code(args: argparse.Namespace) -> None:
                  .rename("segments").reset_index())
     human = args.human or (review.codings_dir if review is not None else None)
     if human and Path(human).is_dir() and any(Path(human).glob("round*/*.csv")):
-        codings = load_codings(human)
-        codings = codings[codings["method"] == "human"]
+        if review is not None:  # the human coding reproduce uses: primary coder, consensus
+            from toolkit.review.pipeline import choose_human_coding
+
+            people = choose_human_coding(review, segments, codebook_path=args.codebook,
+                                         codings_dir=human)
+            codings = people.analysis if people is not None else coded.iloc[:0]
+        else:
+            codings = load_codings(human, methods=None)
+            codings = codings[codings["method"] == "human"]
         if len(codings):
             _print_table("Rule coder against the human coding",
                          compute_rule_metrics(coded, codings, codebook=book, level="theme"))
@@ -440,6 +447,7 @@ def _cmd_triangulate(args: argparse.Namespace) -> None:
     from toolkit.codebook import load_codebook
     from toolkit.coding import load_codings
     from toolkit.report.tables import export_table
+    from toolkit.review.pipeline import choose_human_coding
 
     review = _review(_folder(args))
     book = load_codebook(args.codebook) if args.codebook else review.codebook()
@@ -447,20 +455,22 @@ def _cmd_triangulate(args: argparse.Namespace) -> None:
     if not folder.is_dir() or not any(folder.glob("round*/*.csv")):
         raise ToolkitError(f"{folder}: no codings yet; run slr code {review.folder} (rules) "
                            "or code by hand with slr sheet")
-    codings = load_codings(folder, coders=args.coders or None)
-    human = codings[codings["method"] == "human"]
-    if args.coders is None and review.coders:
-        human = human[human["coder"].isin(review.coders)]
-    used = human if len(human) else codings[codings["method"] == "rules"]
     segments = _segments(review)
+    people = choose_human_coding(review, segments, coders=args.coders or None,
+                                 codebook_path=args.codebook, codings_dir=folder)
+    if people is not None:
+        used = people.analysis
+        print(f"codings: human ({people.primary}"
+              + (f", with the consensus {people.consensus} where it decided"
+                 if people.consensus else "") + ")")
+    else:
+        used = load_codings(folder, methods=["rules"])
+        print("codings: the rule coder's (no human coding yet)")
     by = args.by or ((review.protocol.get("triangulation") or {}).get("by") or
                      ["source_group"])
     by = [by] if isinstance(by, str) else list(by)
     min_groups = args.min_groups or int((review.protocol.get("triangulation") or {}).get(
         "min_groups", 2))
-    coders = ", ".join(sorted(used["coder"].unique()))
-    print(f"codings: human ({coders})" if len(human) else
-          "codings: the rule coder's (no human coding yet)")
     for name in by:
         column = "databases" if name == "database" and "databases" in review.records else name
         with warnings.catch_warnings(record=True) as caught:

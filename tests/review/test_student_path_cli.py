@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from toolkit.cli import main
+from toolkit.memos import write_memo
 from toolkit.paths import project_root
 
 DATA = project_root() / "notebooks" / "data"
@@ -95,7 +96,21 @@ def test_student_path_through_the_commands(tmp_path: Path,
     assert (codings / "round3" / "consensus.csv").is_file()
     assert (codings / "round2" / "curator.csv").read_bytes() == curator_before
 
-    # 4. reproduce with both people named: kappa between them, consensus in the analysis
+    # memos, shown in the report next to what they annotate
+    write_memo(review / "memos", "code", "benefits.skill_signals", "Badges as <evidence>.",
+               title="Why a new code", author="student", created_at="2026-03-02")
+    write_memo(review / "memos", "segment", "ev018", "Read with ev023.", author="student",
+               created_at="2026-03-02")
+
+    # 4. plain reproduce: review.yaml names the curator only; the student's file is left
+    # alone and never breaks the run, and the consensus is used where it decided
+    _slr(capsys, "reproduce", review, "--out", tmp_path / "plain", "--n-boot", "20",
+         "--no-progress")
+    plain = json.loads((tmp_path / "plain" / "manifest.json").read_text())["settings"]
+    assert plain["coders"] == ["curator"] and plain["consensus"] == "consensus"
+    assert not (tmp_path / "plain" / "tables" / "investigator_triangulation.csv").exists()
+
+    # 5. reproduce with both people named: kappa between them, consensus in the analysis
     out_dir = tmp_path / "out"
     _slr(capsys, "reproduce", review, "--coders", "curator", "student", "--out", out_dir,
          "--n-boot", "20", "--no-progress")
@@ -112,4 +127,5 @@ def test_student_path_through_the_commands(tmp_path: Path,
     assert method.loc["benefits", "human_segments"] == 30  # 28 by the curator, + 2 agreed
     report = (out_dir / "report.html").read_text()
     assert "Investigator triangulation: agreement between coders" in report
+    assert "Badges as &lt;evidence&gt;." in report and "Read with ev023." in report
     assert (out_dir / "project.qdpx").is_file()

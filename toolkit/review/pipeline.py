@@ -43,6 +43,7 @@ from toolkit.coding import (
 from toolkit.corpus import compute_corpus_summary, compute_database_overlap
 from toolkit.corpus.summary import compute_counts
 from toolkit.errors import ToolkitError, TopicModelError
+from toolkit.memos import load_memos
 from toolkit.report import figures as plots
 from toolkit.report import prisma
 from toolkit.report.tables import export_table
@@ -50,7 +51,8 @@ from toolkit.review.evidence import compute_evidence_counts
 from toolkit.review.project import Review, load_review
 from toolkit.review.sources import compute_search_table
 
-__all__ = ["reproduce", "ReproduceResult", "STAGES", "check_reproduce_output"]
+__all__ = ["reproduce", "ReproduceResult", "STAGES", "check_reproduce_output",
+           "choose_human_coding", "HumanCoding"]
 
 #: The stages, in order, as the progress display names them.
 STAGES = ("load review", "codebook", "rule coding", "agreement", "topic model",
@@ -63,6 +65,8 @@ _PACKAGES = ("slr-toolkit", "pandas", "numpy", "bibtexparser", "rispy", "spacy",
 MIN_TOPIC_SEGMENTS = 10
 #: Methods that method triangulation can compare (``coding.methods``, ``--methods``).
 METHODS = ("human", "rules", "topics")
+#: The review folder's memos (:mod:`toolkit.memos`): ``memos/<kind>/<target>.md``.
+MEMOS_DIR = "memos"
 #: Coder name of an adjudicated coding when review.yaml names none.
 DEFAULT_CONSENSUS = "consensus"
 #: Source groups above this many are tabled but not drawn (a bar chart would be unreadable).
@@ -401,6 +405,7 @@ class Results:
     skipped: pd.DataFrame
     human: pd.DataFrame | None = None
     people: HumanCoding | None = None
+    memos: pd.DataFrame | None = None
     rules: pd.DataFrame | None = None
     metrics: pd.DataFrame | None = None
     agree: pd.DataFrame | None = None
@@ -562,6 +567,37 @@ def _load_codings(review: Review, book: Codebook, segments: pd.DataFrame,
                        tuple(b for b, _ in books.values()), make_codings(analysis))
 
 
+def choose_human_coding(review: Review, segments: pd.DataFrame, *,
+                        coders: Sequence[str] | None = None,
+                        rounds: Sequence[int] | None = None, consensus: str | None = None,
+                        codebook_path: str | Path | None = None,
+                        codings_dir: str | Path | None = None) -> HumanCoding | None:
+    """Return the human coding a review's analysis uses, chosen as ``reproduce`` chooses it.
+
+    Parameters
+    ----------
+    review : Review
+    segments : DataFrame
+        The review's segments (codings are checked against them).
+    coders, rounds, consensus : optional
+        As for :func:`reproduce` (defaults from review.yaml's ``coding`` section).
+    codebook_path, codings_dir : optional
+        Instead of the review's.
+
+    Returns
+    -------
+    HumanCoding or None
+        None when no person has coded yet.
+    """
+    from toolkit.codebook import load_codebook
+
+    book_path = Path(codebook_path) if codebook_path else review.codebook_path()
+    folder = Path(codings_dir) if codings_dir else review.codings_dir
+    settings = Settings.of(review, coders=coders, rounds=rounds, consensus=consensus)
+    return _load_codings(review, load_codebook(book_path), segments, folder, book_path,
+                         settings)
+
+
 def _segments(review: Review) -> tuple[pd.DataFrame, list[str]]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SegmentWarning)
@@ -626,6 +662,7 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
                       skipped=skipped, human=human, people=people, rules=rules,
                       screening=screening)
     results.warnings += segment_notes
+    results.memos = load_memos(review.folder / MEMOS_DIR)
     if human is not None:
         results.metrics = compute_rule_metrics(rules, human, codebook=book, level="theme")
     else:
@@ -676,8 +713,10 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
     done()
 
     stage("manifest")
+    memo_dir = review.folder / MEMOS_DIR
     inputs = sorted({*review.input_files(), book_path.resolve(),
-                     *(codings_path.rglob("*.csv") if codings_path.is_dir() else [])})
+                     *(codings_path.rglob("*.csv") if codings_path.is_dir() else []),
+                     *(memo_dir.rglob("*.md") if memo_dir.is_dir() else [])})
     outputs = sorted(p for p in work.rglob("*") if p.is_file())
     manifest = {
         "tool": "slr reproduce",
@@ -821,8 +860,6 @@ def _triangulate(results: Results) -> None:
 
 def _qdpx(results: Results, path: Path) -> None:
     """Write the coded review as a REFI-QDA project for NVivo, ATLAS.ti or MAXQDA."""
-    from toolkit.memos import load_memos
-
     parts = [results.rules]
     if results.people is not None:
         current = _current_ids(results.book)
@@ -831,8 +868,7 @@ def _qdpx(results: Results, path: Path) -> None:
             lambda c: current.get(c, c) if isinstance(c, str) else c).astype("string")))
     codings = make_codings(pd.concat(parts, ignore_index=True))
     codings = codings[codings["code_id"].isna() | codings["code_id"].isin(results.book.ids)]
-    memos = load_memos(results.review.folder / "memos")
-    export_qdpx(path, results.book, results.segments, codings, memos=memos,
+    export_qdpx(path, results.book, results.segments, codings, memos=results.memos,
                 name=results.review.title)
 
 

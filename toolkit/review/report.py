@@ -260,6 +260,47 @@ def _topics(results: Results, labels: dict[str, str]) -> list[str]:
     return parts
 
 
+def _memos_of(results: Results, kind: str, targets: set[str] | None = None
+              ) -> list[Any]:
+    memos = results.memos
+    if memos is None or memos.empty:
+        return []
+    rows = memos[memos["kind"] == kind]
+    if targets is not None:
+        rows = rows[rows["target"].isin(targets)]
+    return list(rows.itertuples(index=False))
+
+
+def _memo(row: Any, labels: dict[str, str] | None = None) -> str:
+    """One memo as a note: what it annotates, its title and author, then its text."""
+    about = ""
+    if labels is not None and row.kind in ("code", "document"):
+        about = f"on {escape(labels.get(str(row.target), row.target))}: "
+    head = " &middot; ".join(escape(v) for v in (row.title, row.author)
+                             if v is not None and v is not pd.NA and str(v))
+    text = "<br>".join(escape(line) for line in str(row.text).splitlines())
+    return (f"<div class='note'><b>Memo</b> {about}{head}"
+            f"{'<br>' if head or about else ''}{text}</div>")
+
+
+def _review_memos(results: Results) -> list[str]:
+    rows = _memos_of(results, "review")
+    if not rows:
+        return []
+    return ["<h2>Memos on the review</h2>", *(_memo(r) for r in rows)]
+
+
+def _document_memos(results: Results) -> list[str]:
+    rows = _memos_of(results, "document")
+    if not rows:
+        return []
+    records = results.review.records
+    titles = (dict(zip(records["record_id"].astype(str), records["title"].astype(str),
+                       strict=True)) if "title" in records.columns else {})
+    return ["<h2>Memos on documents</h2>", *(_memo(r, {k: f"{k} ({v})" for k, v in
+                                                       titles.items()}) for r in rows)]
+
+
 def _where(value: Any) -> str:
     return "" if value is None or value is pd.NA else escape(value)
 
@@ -286,10 +327,12 @@ def _statement_rows(table: TriangulationTable, theme: str, groups: list[str],
         if "page" in segments.columns else ""
     head = (f"<th>segment</th>{f'<th>{where}</th>' if where else ''}<th>statement</th>"
             "<th>works (group)</th>")
+    notes = {str(m.target): m for m in _memos_of(results, "segment", set(rows))}
     body = "".join(
         f"<tr><td class='txt'>{escape(sid)}</td>"
         + (f"<td class='txt'>{_where(row['where'])}</td>" if where else "")
-        + f"<td class='txt'>{escape(row['text'])}</td>"
+        + f"<td class='txt'>{escape(row['text'])}"
+        + (_memo(notes[sid]) if sid in notes else "") + "</td>"
         f"<td class='txt'>{escape('; '.join(row['works'].values()))}</td></tr>"
         for sid, row in sorted(rows.items()))
     return len(rows), (f'<div class="scroll"><table class="tbl"><thead><tr>{head}</tr>'
@@ -314,7 +357,10 @@ def _evidence(results: Results, labels: dict[str, str]) -> list[str]:
                    f"<span class='{css}'>{escape(status)}</span>"
                    + (f" ({escape(describe.join_words(supporting))})" if supporting else "")
                    + f" &middot; {count} statement{'s' if count != 1 else ''}")
-        parts.append(render_details(summary, rows))
+        codes = {c.id for c in results.book.codes
+                 if c.id == theme or c.id.startswith(f"{theme}.")}
+        notes = "".join(_memo(m, labels) for m in _memos_of(results, "code", codes))
+        parts.append(render_details(summary, notes + rows))
     unsupported = [labels.get(str(t), str(t)) for t, s in table.wide["status"].items()
                    if s == "unsupported"]
     if unsupported:
@@ -361,7 +407,8 @@ def _limitations(results: Results) -> list[str]:
 def render_report(results: Results) -> str:
     """Write the report of one run as a self-contained HTML page."""
     labels = {code.id: code.label for code in results.book}
-    parts = [*_header(results), *_what_was_done(results), *_corpus(results),
-             *_search(results), *_triangulation(results, labels), *_coding(results, labels),
-             *_topics(results, labels), *_evidence(results, labels), *_limitations(results)]
+    parts = [*_header(results), *_what_was_done(results), *_review_memos(results),
+             *_corpus(results), *_search(results), *_triangulation(results, labels),
+             *_coding(results, labels), *_topics(results, labels), *_evidence(results, labels),
+             *_document_memos(results), *_limitations(results)]
     return render_page(f"Report: {results.review.title}", parts)

@@ -279,21 +279,32 @@ def _cmd_agree(args: argparse.Namespace) -> None:
     if not folder.is_dir() or not any(folder.glob("round*/*.csv")):
         raise ToolkitError(f"{folder}: no codings yet; code with slr sheet or slr code first")
     methods = args.methods or None
+    coders = args.coders or None
     codings = load_codings(folder, rounds=args.rounds, methods=None)
     if methods is None:
-        people = codings[codings["method"] == "human"]
-        coders = args.coders or sorted(people["coder"].unique())
-        if len(coders) < 2:
+        people = sorted(codings.loc[codings["method"] == "human", "coder"].unique())
+        chosen = coders or people
+        if len(chosen) == 1 and (codings["method"] == "rules").any():
+            print(f"note: one human coder ({chosen[0]}): comparing the human coding with the "
+                  "rule coder, which is a method, not a second investigator")
+            methods, coders = ["human", "rules"], chosen
+        elif len(chosen) < 2:
             raise ToolkitError(
                 f"{folder}: agreement between coders needs two or more human coders; found "
-                f"{coders}; compare the human coding with the rule coder with --methods "
+                f"{chosen}; compare the human coding with the rule coder with --methods "
                 "human rules")
     rounds = sorted(int(r) for r in codings["round"].dropna().unique())
     books = [b for b, _ in round_codebooks(review, rounds).values()]
-    table = compute_agreement(codings, coders=args.coders or None, rounds=args.rounds,
+    table = compute_agreement(codings, coders=coders, rounds=args.rounds,
                               methods=methods, codebook=books, level=args.level,
                               n_boot=args.n_boot)
     raters = ", ".join(table.attrs.get("raters", []))
+    if methods is not None:
+        who = codings.loc[codings["method"].isin(methods), "coder"]
+        if coders:
+            who = who[who.isin([*coders, *[m for m in methods if m not in ("human",
+                                                                           "consensus")]])]
+        raters = ", ".join(sorted(who.unique())) + " (methods: " + ", ".join(methods) + ")"
     if table.attrs.get("left_out"):
         print(f"note: left out (not in every rater's round): {table.attrs['left_out']}")
     _print_table(f"Agreement per {args.level} between {raters}",

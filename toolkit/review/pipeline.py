@@ -49,6 +49,7 @@ from toolkit.report import prisma
 from toolkit.report.tables import export_table
 from toolkit.review.evidence import compute_evidence_counts
 from toolkit.review.project import Review, load_review
+from toolkit.review.rounds import round_codebooks
 from toolkit.review.sources import compute_search_table
 
 __all__ = ["reproduce", "ReproduceResult", "STAGES", "check_reproduce_output",
@@ -461,25 +462,6 @@ class HumanCoding:
         return self.coders[0]
 
 
-def _round_books(review: Review, book: Codebook, book_path: Path, rounds: list[int]
-                 ) -> dict[int, tuple[Codebook, Path]]:
-    """Give each coding round its codebook: ``coding.rounds``, else the analysis one."""
-    from toolkit.codebook import load_codebook
-
-    listed = review.rounds()
-    books: dict[int, tuple[Codebook, Path]] = {}
-    for round_ in rounds:
-        path = listed.get(round_)
-        if path is None or path.resolve() == book_path.resolve():
-            books[round_] = (replace(book, round=round_), book_path)
-        elif not path.is_file():
-            raise ToolkitError(f"{path}: no codebook here; review.yaml's coding.rounds names "
-                               f"it for round {round_}")
-        else:
-            books[round_] = (replace(load_codebook(path), round=round_), path)
-    return books
-
-
 def _current_ids(book: Codebook) -> dict[str, str]:
     """Earlier ids (renamed or merged away) -> the id the analysis codebook uses now."""
     current: dict[str, str] = {}
@@ -538,7 +520,7 @@ def _load_codings(review: Review, book: Codebook, segments: pd.DataFrame,
     chosen = make_codings(pd.concat([human[human["coder"].isin(coders)], agreed],
                                     ignore_index=True))
     rounds = sorted(int(r) for r in chosen["round"].dropna().unique())
-    books = _round_books(review, book, book_path, rounds)
+    books = round_codebooks(review, rounds, book=book, book_path=book_path)
     for (round_, coder), part in chosen.groupby(["round", "coder"], sort=True):
         round_book, round_path = books[int(round_)]
         validate_codings(part, codebook=round_book, segments=segments,

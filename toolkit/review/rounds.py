@@ -59,7 +59,11 @@ def _coded_rounds(review: Review) -> set[int]:
 
 def round_codebooks(review: Review, rounds: Sequence[int], *, book: Codebook | None = None,
                     book_path: Path | None = None) -> dict[int, tuple[Codebook, Path]]:
-    """Give each coding round its codebook: ``coding.rounds``, else the analysis codebook.
+    """Give each coding round its codebook.
+
+    The analysis codebook (``coding.codebook``, or the one given) serves its own round;
+    other rounds take theirs from ``coding.rounds``; a round listed nowhere takes the
+    analysis codebook.
 
     Parameters
     ----------
@@ -84,7 +88,7 @@ def round_codebooks(review: Review, rounds: Sequence[int], *, book: Codebook | N
     books: dict[int, tuple[Codebook, Path]] = {}
     for round_ in rounds:
         path = listed.get(round_)
-        if path is None or path.resolve() == book_path.resolve():
+        if book.round == round_ or path is None or path.resolve() == book_path.resolve():
             books[round_] = (_numbered(book, round_), book_path)
         elif not path.is_file():
             raise ToolkitError(f"{path}: no codebook here; review.yaml's coding.rounds names "

@@ -220,15 +220,17 @@ def _reproducibility(embedding: str) -> dict[str, str]:
             "BLAS kernels, thread count): every table (CSV, XLSX, Markdown, LaTeX), "
             "codebook.qdc and report.html are identical; the stable reduction rounds "
             "similarities before ranking neighbours and lays documents out without "
-            "CPU-dependent arithmetic. Figures (PNG) are identical as long as matplotlib "
-            "and FreeType are the same versions."
+            "CPU-dependent arithmetic, and ties are broken by index wherever NumPy's "
+            "CPU-specific sorting code would decide them. Figures (PNG) are identical as "
+            "long as matplotlib and FreeType are the same versions."
             if lexical else
             "The topic model's embeddings come from PyTorch or model2vec, whose float32 "
             "results depend on the CPU; topic tables, the method triangulation and "
             "report.html may differ on another machine (the stability table says how "
             "much the topics move under perturbation). Every other table is identical."),
         "decided_by": "environment: the BLAS library and kernel, the CPU features that "
-                      "select vector code, and the CPU numba compiles for",
+                      "select vector code (NumPy's sorting among them), and the CPU numba "
+                      "compiles for",
     }
 
 

@@ -254,10 +254,17 @@ def init_review(folder: str | Path, exports: list[str | Path] | None = None, *,
 
 
 def _database_name(source: Path, loaded: LoadResult | None) -> str:
-    """Name the database a file came from: the reader's ``database``, else the file stem."""
+    """Name the database a file came from: the reader's ``database``, else the file stem.
+
+    A reader that found no evidence of the database names the format (``ris``,
+    ``csv``...); the file's own name (``eric.ris`` -> ``eric``) then says more.
+    """
+    from toolkit.corpus._database import FORMAT_NAMES
+
     if loaded is not None and "database" in loaded.records.columns:
         mine = loaded.records.loc[loaded.records["source_file"].astype(str) == str(source),
                                   "database"].dropna()
+        mine = mine[~mine.isin(FORMAT_NAMES)]
         if len(mine):
             return str(mine.mode().iloc[0])
     return source.stem

@@ -526,7 +526,8 @@ def make_benchmark(pool: pd.DataFrame, *, n_works: int = 3000, mean_copies: floa
             emit(preprint, "Google Scholar", f"{work['work_id']}-preprint", "preprint")
     order = rng.permutation(len(rows))
     records = records_frame([rows[i] for i in order])
-    database = pd.Series([rows[i]["database"] for i in order], dtype="string")
-    records.insert(records.columns.get_loc("source_file"), "database", database)
+    if "database" not in records.columns:  # records tables before the database column
+        database = pd.Series([rows[i]["database"] for i in order], dtype="string")
+        records.insert(records.columns.get_loc("source_file"), "database", database)
     truth_frame = pd.DataFrame([truth[i] for i in order])
     return records, truth_frame

@@ -78,9 +78,8 @@ def _cpu_seconds() -> float:
 def coding_case(workers: int, n: int) -> dict[str, object]:
     from toolkit.codebook import load_codebook
     from toolkit.coding import RuleCoder
-    from toolkit.coding.frequencies import frequencies_from_counts
+    from toolkit.coding.analysis import frequency_counts, frequency_table, keyed_codings
     from toolkit.paths import bundled_codebook_path
-    from toolkit.scale.coding import _frequency_part
 
     book = load_codebook(bundled_codebook_path())
     words = vocabulary()
@@ -89,12 +88,12 @@ def coding_case(workers: int, n: int) -> dict[str, object]:
     if workers == 0:
         coder = RuleCoder(book).fit()
         start, cpu = time.perf_counter(), _cpu_seconds()
-        partial = []
+        counts = []
         for number, size in enumerate(sizes):
-            partial.append(_frequency_part(coder.transform(
-                make_partition(number, size, words))[["segment_id", "code_id"]]))
-        summed = pd.concat(partial, ignore_index=True)
-        table = _finish(summed, frequencies_from_counts)
+            codings = coder.transform(make_partition(number, size, words))
+            counts.append(frequency_counts(keyed_codings(codings, book, "code", "bench")))
+        table = frequency_table(pd.concat(counts, ignore_index=True), book, "code", by=None,
+                                documents=False, works=False)
         out["seconds"] = time.perf_counter() - start
         out["cpu_seconds"] = [_cpu_seconds() - cpu]
         out["worker_rss_mib"] = []
@@ -114,7 +113,7 @@ def coding_case(workers: int, n: int) -> dict[str, object]:
                                    words=words, meta=make_partition(0, 0, words),
                                    enforce_metadata=False)
             codings = code_distributed(RuleCoder(book), segments, client=client)
-            table = compute_code_frequencies_distributed(codings, whole_segments=True)
+            table = compute_code_frequencies_distributed(codings, book, whole_segments=True)
             out["seconds"] = time.perf_counter() - start
             out["cpu_seconds"] = [v - cpu[k] for k, v in client.run(_cpu_seconds).items()]
             out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
@@ -131,13 +130,6 @@ def _warm() -> None:
 
     key, settings = _settings(RuleCoder(load_codebook(bundled_codebook_path())))
     _worker_coder(key, settings)
-
-
-def _finish(summed: pd.DataFrame, finish) -> pd.DataFrame:  # noqa: ANN001
-    seen = int(summed["seen"].sum())
-    table = summed.dropna(subset=["code_id"]).groupby("code_id", sort=True)[
-        ["codings", "segments"]].sum().reset_index()
-    return finish(table, seen)
 
 
 # --- de-duplication ---------------------------------------------------------------------

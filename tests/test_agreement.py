@@ -111,3 +111,97 @@ def test_bootstrap_interval_covers_estimate_on_random_data() -> None:
     row = table.loc[("x", "cohen_kappa")]
     assert row["ci_low"] < row["value"] < row["ci_high"]
     assert 0.7 < row["value"] < 0.9
+
+
+# Ordinal: the anxiety ratings of two doctors (4 x 4) as analysed with vcd::Kappa in R:
+# unweighted 0.7335, equal-spacing (linear) 0.7475, Fleiss-Cohen (quadratic) 0.7664.
+ANXIETY = [[11, 3, 1, 0], [1, 9, 0, 1], [0, 1, 10, 0], [1, 2, 0, 10]]
+
+
+def _pairs(table: list[list[int]], labels: list[str] | None = None) -> list[list[object]]:
+    name = (lambda i: labels[i]) if labels else (lambda i: i)
+    return [[name(i), name(j)] for i, row in enumerate(table) for j, n in enumerate(row)
+            for _ in range(n)]
+
+
+def test_weighted_kappa_published_values() -> None:
+    from toolkit.agreement import weighted_kappa
+
+    anxiety = _pairs(ANXIETY)
+    assert round(cohen_kappa(anxiety), 4) == 0.7335
+    assert round(weighted_kappa(anxiety, "linear"), 4) == 0.7475
+    assert round(weighted_kappa(anxiety, "quadratic"), 4) == 0.7664
+    # Gwet's abstractors with quadratic weights: irrCAC's kappa2.table gives 0.8921569
+    assert round(weighted_kappa(GWET, "quadratic"), 7) == 0.8921569
+    # labels need their order; an unused top level changes the weights
+    scale = ["normal", "moderate", "high", "very high"]
+    assert weighted_kappa(_pairs(ANXIETY, scale), categories=scale) == \
+        weighted_kappa(anxiety)
+    with pytest.raises(AgreementError, match="give categories"):
+        weighted_kappa(_pairs(ANXIETY, scale))
+    assert weighted_kappa(anxiety, categories=[0, 1, 2, 3, 4]) != weighted_kappa(anxiety)
+    with pytest.raises(AgreementError, match="exactly two raters"):
+        weighted_kappa(KRIPP)
+
+
+def test_ordinal_agreement_table() -> None:
+    from toolkit.agreement import compute_ordinal_agreement
+
+    scale = ["normal", "moderate", "high", "very high"]
+    ratings = pd.DataFrame(_pairs(ANXIETY, scale), columns=["doctor1", "doctor2"])
+    table = compute_ordinal_agreement(ratings, categories=scale, n_boot=300)
+    value = table.set_index("metric")["value"].round(4).to_dict()
+    assert value == {"percent_agreement": 0.8, "cohen_kappa": 0.7335,
+                     "weighted_kappa_linear": 0.7475, "weighted_kappa_quadratic": 0.7664}
+    assert (table["ci_low"] < table["value"]).all() and (table["value"] < table["ci_high"]).all()
+    assert table["n_units"].unique().tolist() == [50]
+
+
+def _rounds() -> tuple[pd.DataFrame, object, object]:
+    """Curator coded s1..s4 in round 1; student coded them in round 2, with a new code n."""
+    from toolkit.codebook import Code, Codebook, add_code, start_round
+
+    one = Codebook("r", "1", 1, (Code("a", "A"), Code("b", "B")))
+    two = add_code(start_round(one), "n", "New")
+    curator = {"s1": ["a"], "s2": ["b"], "s3": ["a", "b"], "s4": []}
+    student = {"s1": ["a", "n"], "s2": ["b", "n"], "s3": ["a"], "s4": ["n"]}
+    rows = [{"segment_id": s, "code_id": c, "coder": who, "round": r, "method": "human"}
+            for who, r, data in (("curator", 1, curator), ("student", 2, student))
+            for s, codes in data.items() for c in codes or [None]]
+    rows += [{"segment_id": s, "code_id": "a", "coder": "rules", "round": 2, "method": "rules"}
+             for s in ("s1", "s2")]
+    return make_codings(rows), one, two
+
+
+def test_only_codes_both_rounds_had_are_compared() -> None:
+    from toolkit.coding import RoundWarning
+
+    codings, one, two = _rounds()
+    with pytest.warns(RoundWarning, match=r"left out: n \(not available to curator in round 1"):
+        table = compute_agreement(codings, codebook=[one, two], n_boot=0)
+    assert set(table["code_id"]) == {"a", "b", "(pooled)", "(mean)"}
+    assert table.attrs == {"raters": ["curator", "student"], "left_out": ["n"]}
+    # rules are a method: not a third coder, and two people give Cohen's kappa
+    assert set(table["metric"]) >= {"cohen_kappa"} and (table["n_raters"] == 2).all()
+    pooled = table.set_index(["code_id", "metric"]).loc[("(pooled)", "percent_agreement")]
+    assert pooled["value"] == pytest.approx(7 / 8) and pooled["n_units"] == 8
+    # one codebook (round 2) still knows from introduced_in that n did not exist in round 1
+    with pytest.warns(RoundWarning):
+        compute_agreement(codings, codebook=two, n_boot=0)
+
+
+def test_coders_rounds_and_methods_are_explicit() -> None:
+    from toolkit.errors import CodingError
+
+    codings, one, two = _rounds()
+    with pytest.raises(CodingError, match="'rules' holds rules codings: rules is a method"):
+        compute_agreement(codings, coders=["curator", "rules"])
+    methods = compute_agreement(codings, methods=["human", "rules"], coders=["student"],
+                                codebook=two, n_boot=0)
+    assert methods.attrs["raters"] == ["human", "rules"]
+    with pytest.raises(CodingError, match="has codings of \\['curator', 'student'\\]"):
+        compute_agreement(codings, methods=["human", "rules"])
+    with pytest.raises(AgreementError, match="1 human coders"):
+        compute_agreement(codings, rounds=[2])
+    with pytest.raises(CodingError, match="add the round-2 codebook"):
+        compute_agreement(codings, codebook=[one, one.__class__("r", "3", 3, one.codes)])

@@ -41,7 +41,7 @@ def test_every_artefact_is_written(runs: tuple[Path, Path]) -> None:
     out, _ = runs
     tables = out / "tables"
     for name in ("source_triangulation_source_group", "cross_case", "coverage_rq",
-                 "coverage_year", "investigator_triangulation", "method_triangulation",
+                 "coverage_year", "method_agreement", "method_triangulation",
                  "prisma_flow", "agreement_by_theme", "topics"):
         for suffix in (".csv", ".xlsx", ".tex", ".md"):
             assert (tables / f"{name}{suffix}").is_file(), name + suffix
@@ -49,7 +49,14 @@ def test_every_artefact_is_written(runs: tuple[Path, Path]) -> None:
     for figure in ("source_triangulation", "cross_case", "coverage_rq", "prisma_flow"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
     assert b"urn:QDA-XML:codebook:1.0" in (out / "codebook.qdc").read_bytes()
+    from toolkit.coding import check_qdpx_structure, read_qdpx
+
+    assert check_qdpx_structure((out / "project.qdpx").read_bytes()) == []
+    project = read_qdpx(out / "project.qdpx")  # the curator's and the rule coder's codings
+    assert set(project.codings["coder"]) == {"curator", "rules"} and project.problems == ()
+    assert not (out / "tables" / "investigator_triangulation.csv").exists()  # one person
     report = (out / "report.html").read_text()
+    assert "investigator triangulation needs a second human coder" in report
     assert report.count("data:image/png;base64,") >= 6 and "corroborated" in report
     assert "http" not in report.replace("doi:", "")  # self-contained: nothing fetched
     manifest = json.loads((out / "manifest.json").read_text())

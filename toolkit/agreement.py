@@ -1,6 +1,7 @@
-r"""Inter-rater agreement on nominal codes, with bootstrap confidence intervals.
+r"""Inter-rater agreement, with bootstrap confidence intervals.
 
-Percent agreement, Cohen's and Fleiss' kappa, Krippendorff's alpha and Gwet's AC1.
+Percent agreement, Cohen's and Fleiss' kappa, Krippendorff's alpha and Gwet's AC1 on
+nominal codes; Cohen's weighted kappa (linear, quadratic) on ordinal judgements.
 
 Every function takes ``ratings``: a units x raters array (list of lists, NumPy array or
 DataFrame) whose cells are category labels, with ``None``/``NaN`` where a rater did not rate
@@ -34,7 +35,9 @@ __all__ = [
     "fleiss_kappa",
     "krippendorff_alpha",
     "gwet_ac1",
+    "weighted_kappa",
     "compute_agreement",
+    "compute_ordinal_agreement",
     "agreement_table",
     "METRICS",
     "AGREEMENT_COLUMNS",
@@ -285,6 +288,146 @@ def gwet_ac1(ratings: Any, categories: Sequence[Any] | None = None) -> float:
     return float(_gwet(units.counts, _ones(len(units.counts)), len(units.categories)))
 
 
+def _kappa_weights(q: int, weights: str) -> np.ndarray:
+    if weights not in ("linear", "quadratic"):
+        raise AgreementError(f"weighted kappa: weights {weights!r}; use 'linear' or "
+                             "'quadratic'")
+    i, j = np.indices((q, q))
+    distance = np.abs(i - j) / max(q - 1, 1)
+    return 1 - (distance if weights == "linear" else distance ** 2)
+
+
+def _weighted(pairs: np.ndarray, weights: np.ndarray, q: int, w: np.ndarray) -> np.ndarray:
+    table = (weights @ pairs) / weights.sum(axis=-1)[..., None]
+    table = table.reshape(*table.shape[:-1], q, q)
+    p_o = (table * w).sum(axis=(-2, -1))
+    expected = table.sum(axis=-1)[..., :, None] * table.sum(axis=-2)[..., None, :]
+    p_e = (expected * w).sum(axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (p_o - p_e) / (1 - p_e)
+
+
+def _ordinal_units(ratings: Any, categories: Sequence[Any] | None) -> _Units:
+    frame = pd.DataFrame(np.asarray(ratings, dtype=object))
+    if frame.shape[1] != 2:
+        raise AgreementError("weighted kappa is for exactly two raters; use "
+                             "krippendorff_alpha(..., 'ordinal') for more")
+    observed = {v for v in frame.to_numpy().ravel() if not pd.isna(v)}
+    if categories is None:
+        if not all(isinstance(v, (int, float, np.integer, np.floating)) for v in observed):
+            raise AgreementError("weighted kappa: the ratings are not numbers, so their order "
+                                 "is unknown; give categories=[...] from lowest to highest")
+        categories = sorted(observed)
+    units = _units(frame.to_numpy(dtype=object), categories=list(categories))
+    if units.pairs is None or units.pairs.shape[0] == 0:
+        raise AgreementError("the two raters rated no unit in common")
+    return units
+
+
+def weighted_kappa(ratings: Any, weights: Literal["linear", "quadratic"] = "linear", *,
+                   categories: Sequence[Any] | None = None) -> float:
+    r"""Cohen's weighted kappa for two raters on an ordinal scale (Cohen, 1968).
+
+    .. math:: \kappa_w = \frac{p_{o(w)} - p_{e(w)}}{1 - p_{e(w)}},\quad
+              p_{o(w)} = \sum_{jk} w_{jk}\, p_{jk},\quad
+              p_{e(w)} = \sum_{jk} w_{jk}\, p_{j\cdot}\, p_{\cdot k}
+
+    with agreement weights :math:`w_{jk} = 1 - |j-k|/(q-1)` (linear) or
+    :math:`1 - (j-k)^2/(q-1)^2` (quadratic, Fleiss and Cohen, 1973), so that a near miss
+    (``"moderate"`` against ``"high"``) counts as partial agreement. For ordinal judgements
+    such as quality appraisal; for yes/no codes use :func:`cohen_kappa`.
+
+    Parameters
+    ----------
+    ratings : array-like
+        Units x 2 raters; ``None``/``NaN`` where a rater did not rate (those units are
+        left out).
+    weights : {"linear", "quadratic"}
+    categories : sequence, optional
+        The scale from lowest to highest, including levels nobody used (they change
+        :math:`q`). Required when the ratings are not numbers.
+
+    Raises
+    ------
+    AgreementError
+        For other than two raters, unordered labels without ``categories``, labels not in
+        ``categories``, or no unit rated by both.
+
+    Examples
+    --------
+    >>> table = [[11, 3, 1, 0], [1, 9, 0, 1], [0, 1, 10, 0], [1, 2, 0, 10]]
+    >>> ratings = [[i, j] for i, row in enumerate(table) for j, n in enumerate(row)
+    ...            for _ in range(n)]
+    >>> round(weighted_kappa(ratings, "linear"), 4), round(weighted_kappa(ratings, "quadratic"), 4)
+    (0.7475, 0.7664)
+    """
+    units = _ordinal_units(ratings, categories)
+    q = len(units.categories)
+    return float(_weighted(units.pairs, _ones(len(units.pairs)), q,  # type: ignore[arg-type]
+                           _kappa_weights(q, weights)))
+
+
+def compute_ordinal_agreement(ratings: pd.DataFrame, *, categories: Sequence[Any],
+                              n_boot: int = 1000, ci: float = 0.95,
+                              random_state: int | None = 0) -> pd.DataFrame:
+    """Agreement of two raters on an ordinal scale, with bootstrap intervals.
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        One row per unit (e.g. a study appraised), one column per rater, cells from
+        ``categories`` or missing.
+    categories : sequence
+        The scale from lowest to highest (e.g. ``["low", "moderate", "high"]``).
+    n_boot : int, default 1000
+    ci : float, default 0.95
+    random_state : int or None, default 0
+
+    Returns
+    -------
+    DataFrame
+        Columns ``metric, value, ci_low, ci_high, n_units, n_raters``; metrics
+        ``percent_agreement`` (exact matches), ``cohen_kappa`` (unweighted),
+        ``weighted_kappa_linear`` and ``weighted_kappa_quadratic``, over the units both
+        raters rated; intervals resample units.
+
+    Raises
+    ------
+    AgreementError
+        See :func:`weighted_kappa`.
+    """
+    units = _ordinal_units(ratings, categories)
+    pairs = units.pairs
+    q = len(units.categories)
+    n = len(pairs)  # type: ignore[arg-type]
+    rng = np.random.default_rng(random_state)
+    draws = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float) \
+        if n_boot > 0 and n > 1 else None
+    agree = pairs[:, ::q + 1].sum(axis=1)  # type: ignore[index]  # 1 where both chose alike
+    functions = {
+        "percent_agreement": lambda w: (w @ agree) / w.sum(axis=-1),
+        "cohen_kappa": lambda w: _cohen(pairs, w, q),  # type: ignore[arg-type]
+        "weighted_kappa_linear": lambda w: _weighted(pairs, w, q,  # type: ignore[arg-type]
+                                                     _kappa_weights(q, "linear")),
+        "weighted_kappa_quadratic": lambda w: _weighted(pairs, w, q,  # type: ignore[arg-type]
+                                                        _kappa_weights(q, "quadratic")),
+    }
+    rows = []
+    tail = (1 - ci) / 2
+    for metric, fn in functions.items():
+        point = float(fn(np.ones(n)))
+        low = high = np.nan
+        if draws is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                reps = np.asarray(fn(draws), dtype=float)
+            reps = reps[np.isfinite(reps)]
+            if len(reps):
+                low, high = float(np.quantile(reps, tail)), float(np.quantile(reps, 1 - tail))
+        rows.append((metric, point, low, high, n, 2))
+    return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high", "n_units",
+                                       "n_raters"])
+
+
 def _point_and_boot(units: _Units, metric: str, level: str, ratings: Any, n_boot: int,
                     rng: np.random.Generator, ci: float) -> tuple[float, float, float, int]:
     q = len(units.categories)
@@ -318,10 +461,11 @@ def _point_and_boot(units: _Units, metric: str, level: str, ratings: Any, n_boot
     return point, float(np.quantile(reps, tail)), float(np.quantile(reps, 1 - tail)), n
 
 
-def compute_agreement(codings: pd.DataFrame, *, codebook: Codebook | None = None,
+def compute_agreement(codings: pd.DataFrame, *, coders: Sequence[str] | None = None,
+                      rounds: Sequence[int] | None = None,
+                      methods: Sequence[str] | None = None,
+                      codebook: Codebook | Sequence[Codebook] | None = None,
                       level: Literal["code", "theme"] = "code",
-                      by: Literal["coder", "method"] = "coder",
-                      raters: Sequence[str] | None = None,
                       metrics: Sequence[str] = METRICS,
                       alpha_level: Literal["nominal", "ordinal", "interval",
                                            "ratio"] = "nominal",
@@ -334,18 +478,30 @@ def compute_agreement(codings: pd.DataFrame, *, codebook: Codebook | None = None
     (segment, code) pair as a unit, its interval resampling whole segments; ``(mean)`` is the
     unweighted mean of the per-code values (no interval).
 
+    Who is compared is explicit (:func:`toolkit.coding.select_raters`): by default every
+    human coder; rule and topic codings are methods and take part only through
+    ``methods``. Each rater's codes are checked against its round's codebook, and only codes
+    that existed for every rater are compared: a code introduced in round 3 cannot be
+    compared with a coder who worked in round 2, so it is left out with a
+    :class:`toolkit.coding.RoundWarning` naming it (``table.attrs["left_out"]`` lists them).
+
     Parameters
     ----------
     codings : DataFrame
-        Long codings table of two or more raters.
-    codebook : Codebook, optional
-        Lists every code (so codes one rater never used still count) and is needed for
+        Long codings table.
+    coders : sequence of str, optional
+        The people to compare (default: every ``method="human"`` coder). Name a consensus
+        coder here to compare with it.
+    rounds : sequence of int, optional
+        Use only codings of these rounds.
+    methods : sequence of str, optional
+        Compare methods instead, e.g. ``["human", "rules"]``; the human method must come
+        down to one coder (choose it with ``coders``).
+    codebook : Codebook or sequence of Codebook, optional
+        The codebook of each round involved. Lists every code (so codes one rater never
+        used still count), tells which codes existed in each round, and is needed for
         ``level="theme"``.
     level : {"code", "theme"}
-    by : {"coder", "method"}
-        Column that names the raters.
-    raters : sequence of str, optional
-        Use only these raters.
     metrics : sequence of str
         Any of :data:`METRICS`. Cohen's kappa is reported only for exactly two raters.
     alpha_level : str
@@ -360,33 +516,55 @@ def compute_agreement(codings: pd.DataFrame, *, codebook: Codebook | None = None
     DataFrame
         Long table, :data:`AGREEMENT_COLUMNS`. A coefficient that is undefined for a code
         (for instance kappa when both raters never used it) is NaN, with ``n_units`` kept.
+        ``attrs["raters"]`` names the raters, ``attrs["left_out"]`` the codes left out.
 
     Raises
     ------
     AgreementError
         With fewer than two raters, or unknown metrics.
+    toolkit.errors.CodingError
+        For raters that cannot be chosen as asked (see
+        :func:`toolkit.coding.select_raters`).
+
+    Examples
+    --------
+    >>> from toolkit.coding import make_codings
+    >>> rows = [{"segment_id": s, "code_id": c, "coder": who, "round": 1, "method": "human"}
+    ...         for who, coded in (("ann", "aab"), ("bob", "abb"))
+    ...         for s, c in zip(("s1", "s2", "s3"), coded)]
+    >>> table = compute_agreement(make_codings(rows), metrics=["percent_agreement"], n_boot=0)
+    >>> table.set_index("code_id")["value"].round(3).to_dict()
+    {'a': 0.667, 'b': 0.667, '(pooled)': 0.667, '(mean)': 0.667}
     """
     from toolkit.coding.presence import code_presence, lift_to_themes
+    from toolkit.coding.raters import common_codes, select_raters
 
     unknown = [m for m in metrics if m not in METRICS]
     if unknown:
         raise AgreementError(f"compute_agreement: unknown metric(s) {unknown}; choose from "
                              f"{list(METRICS)}")
-    if raters is not None:
-        codings = codings[codings[by].isin(list(raters))]
-    names = sorted(codings[by].dropna().unique())
+    if level == "theme" and codebook is None:
+        raise AgreementError("compute_agreement: level='theme' needs the codebook")
+    raters = select_raters(codings, coders=coders, rounds=rounds, methods=methods,
+                           codebook=codebook, where="compute_agreement")
+    names = [r.name for r in raters]
     if len(names) < 2:
-        raise AgreementError(f"compute_agreement: codings hold {len(names)} rater(s) in column "
-                             f"{by!r} ({names}); agreement needs two or more")
-    codes = None
-    if level == "theme":
-        if codebook is None:
-            raise AgreementError("compute_agreement: level='theme' needs the codebook")
-        codings = lift_to_themes(codings, codebook)
-        codes = [c.id for c in codebook.themes()]
-    elif codebook is not None:
-        codes = [c.id for c in codebook.codes if c.codable]
-    presence = code_presence(codings, codes=codes, by=by)
+        kind = "methods" if methods is not None else "human coders"
+        raise AgreementError(f"compute_agreement: {len(names)} {kind} to compare ({names}); "
+                             "agreement needs two or more (rule codings take part only "
+                             "through methods=['human', 'rules'])")
+    codes, left_out = common_codes(raters, level=level, where="compute_agreement")
+    if codes is not None and not codes:
+        raise AgreementError(f"compute_agreement: no {level} existed for every rater "
+                             f"({', '.join(f'{r.name} in round {r.round}' for r in raters)}); "
+                             "check the codebooks given")
+    frames = []
+    for rater in raters:
+        rows = rater.codings.assign(coder=rater.name)
+        if level == "theme":
+            rows = lift_to_themes(rows, rater.codebook)
+        frames.append(rows)
+    presence = code_presence(pd.concat(frames, ignore_index=True), codes=codes, by="coder")
     rng = np.random.default_rng(random_state)
     rows = []
     two = len(names) == 2
@@ -407,7 +585,9 @@ def compute_agreement(codings: pd.DataFrame, *, codebook: Codebook | None = None
                      n_units=table.groupby("metric", sort=False)["n_units"].sum().to_numpy(),
                      n_raters=len(names)))
     out = pd.concat([table, pooled_rows, means[list(AGREEMENT_COLUMNS)]], ignore_index=True)
-    return out.astype({"n_units": int, "n_raters": int})
+    out = out.astype({"n_units": int, "n_raters": int})
+    out.attrs = {"raters": names, "left_out": left_out}
+    return out
 
 
 def _pooled(presence: pd.DataFrame, metrics: Sequence[str], two: bool, alpha_level: str,

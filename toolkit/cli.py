@@ -142,7 +142,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> None:
     out = args.out or (str(Path(folder) / "out") if folder else "out")
     result = reproduce(out, corpus=folder, codebook_path=args.codebook,
                        codings_dir=args.codings, embedding=args.embedding, n_boot=args.n_boot,
-                       progress=not args.no_progress)
+                       coders=args.coders, rounds=args.rounds, consensus=args.consensus,
+                       methods=args.methods, progress=not args.no_progress)
     print(f"wrote {len(result.files)} files to {result.out}")
     print(f"open {result.out / 'report.html'} in a browser")
     _print_table("Triangulation across source groups", result.status)
@@ -291,8 +292,15 @@ def _cmd_code(args: argparse.Namespace) -> None:
                  .rename("segments").reset_index())
     human = args.human or (review.codings_dir if review is not None else None)
     if human and Path(human).is_dir() and any(Path(human).glob("round*/*.csv")):
-        codings = load_codings(human)
-        codings = codings[codings["method"] == "human"]
+        if review is not None:  # the human coding reproduce uses: primary coder, consensus
+            from toolkit.review.pipeline import choose_human_coding
+
+            people = choose_human_coding(review, segments, codebook_path=args.codebook,
+                                         codings_dir=human)
+            codings = people.analysis if people is not None else coded.iloc[:0]
+        else:
+            codings = load_codings(human, methods=None)
+            codings = codings[codings["method"] == "human"]
         if len(codings):
             _print_table("Rule coder against the human coding",
                          compute_rule_metrics(coded, codings, codebook=book, level="theme"))
@@ -309,26 +317,154 @@ def _cmd_code(args: argparse.Namespace) -> None:
 def _cmd_agree(args: argparse.Namespace) -> None:
     from toolkit.agreement import agreement_table, compute_agreement
     from toolkit.coding import load_codings
+    from toolkit.review.rounds import round_codebooks
 
     review = _review(args.folder)
-    book = review.codebook()
-    if not review.codings_dir.is_dir():
-        raise ToolkitError(f"{review.codings_dir}: no codings yet; code with slr sheet or "
-                           "slr code first")
-    codings = load_codings(review.codings_dir)
+    folder = review.codings_dir
+    if not folder.is_dir() or not any(folder.glob("round*/*.csv")):
+        raise ToolkitError(f"{folder}: no codings yet; code with slr sheet or slr code first")
+    methods = args.methods or None
+    coders = args.coders or None
+    codings = load_codings(folder, rounds=args.rounds, methods=None)
+    if methods is None:
+        people = sorted(codings.loc[codings["method"] == "human", "coder"].unique())
+        chosen = coders or people
+        if len(chosen) == 1 and (codings["method"] == "rules").any():
+            print(f"note: one human coder ({chosen[0]}): comparing the human coding with the "
+                  "rule coder, which is a method, not a second investigator")
+            methods, coders = ["human", "rules"], chosen
+        elif len(chosen) < 2:
+            raise ToolkitError(
+                f"{folder}: agreement between coders needs two or more human coders; found "
+                f"{chosen}; compare the human coding with the rule coder with --methods "
+                "human rules")
+    rounds = sorted(int(r) for r in codings["round"].dropna().unique())
+    books = [b for b, _ in round_codebooks(review, rounds).values()]
+    table = compute_agreement(codings, coders=coders, rounds=args.rounds,
+                              methods=methods, codebook=books, level=args.level,
+                              n_boot=args.n_boot)
+    raters = ", ".join(table.attrs.get("raters", []))
+    if methods is not None:
+        who = codings.loc[codings["method"].isin(methods), "coder"]
+        if coders:
+            who = who[who.isin([*coders, *[m for m in methods if m not in ("human",
+                                                                           "consensus")]])]
+        raters = ", ".join(sorted(who.unique())) + " (methods: " + ", ".join(methods) + ")"
+    if table.attrs.get("left_out"):
+        print(f"note: left out (not in every rater's round): {table.attrs['left_out']}")
+    _print_table(f"Agreement per {args.level} between {raters}",
+                 agreement_table(table).reset_index())
+
+
+def _code_names(pairs: Sequence[str]) -> dict[str, str]:
+    """Parse ``id=Label`` pairs of ``slr codebook split --into``."""
+    into: dict[str, str] = {}
+    for pair in pairs:
+        code_id, sep, label = pair.partition("=")
+        if not sep or not code_id.strip() or not label.strip():
+            raise ToolkitError(f"--into {pair!r}: give each new code as id=Label, e.g. "
+                               "benefits.cost_time='Time costs'")
+        into[code_id.strip()] = label.strip()
+    return into
+
+
+def _cmd_codebook(args: argparse.Namespace) -> None:
+    from toolkit import codebook as cbk
+    from toolkit.review.rounds import edit_review_codebook, round_codebooks
+
+    review = _review(args.folder)
+    if args.action == "diff":
+        rounds = sorted(r for r in review.rounds() if r > 0)
+        if len(rounds) < 2 and args.old is None:
+            raise ToolkitError(f"{review.folder}: review.yaml lists {len(rounds)} coding "
+                               "round(s) (coding.rounds); a diff needs two")
+        new = args.new if args.new is not None else max(rounds)
+        old = args.old if args.old is not None else max([r for r in rounds if r < new],
+                                                        default=new - 1)
+        for r in (old, new):
+            if r not in review.rounds():
+                raise ToolkitError(f"{review.folder}: no codebook for round {r}; rounds "
+                                   f"listed: {rounds}")
+        books = round_codebooks(review, [old, new])
+        _print_table(f"Changes from round {old} to round {new}",
+                     cbk.diff_codebooks(books[old][0], books[new][0]))
+        return
+    patterns = {k: v for k, v in (("phrases", args.phrases), ("lemmas", args.lemmas))
+                if v} if args.action == "add" else None
+    changes = {
+        "add": lambda b: cbk.add_code(b, args.code, args.label, parent=args.parent,
+                                      definition=args.definition or "",
+                                      patterns=patterns or None),
+        "rename": lambda b: cbk.rename_code(b, args.code, args.new_id, label=args.label),
+        "merge": lambda b: cbk.merge_codes(b, args.codes, args.into, label=args.label),
+        "split": lambda b: cbk.split_code(b, args.code, _code_names(args.into),
+                                          keep=args.keep),
+        "retire": lambda b: cbk.retire_code(b, args.code, reason=args.reason or ""),
+    }
+    edit = edit_review_codebook(review, changes[args.action])
+    if edit.started:
+        print(f"round {edit.codebook.round - 1} has codings, so this starts round "
+              f"{edit.codebook.round}: saved {edit.path} and named it in "
+              f"{review.folder / 'review.yaml'} (coding.codebook, coding.rounds)")
+    else:
+        print(f"saved {edit.path} (round {edit.codebook.round}, not coded yet)")
+    _print_table(f"Changes in round {edit.codebook.round}", edit.diff)
+
+
+def _people(review: object, args: argparse.Namespace) -> tuple[pd.DataFrame, list]:
+    """Load the human coders' codings and the codebook of each of their rounds."""
+    from toolkit.coding import load_codings
+    from toolkit.review.rounds import round_codebooks
+
+    folder = review.codings_dir  # type: ignore[attr-defined]
+    if not folder.is_dir() or not any(folder.glob("round*/*.csv")):
+        raise ToolkitError(f"{folder}: no codings yet; code with slr sheet first")
+    codings = load_codings(folder, rounds=args.rounds, methods=["human"])
     if args.coders:
         unknown = sorted(set(args.coders) - set(codings["coder"]))
         if unknown:
-            raise ToolkitError(f"{review.codings_dir}: no codings of {unknown}; the coders "
-                               f"there are {sorted(codings['coder'].unique())}")
-        codings = codings[codings["coder"].isin(args.coders)]
-    if codings["coder"].nunique() < 2:
-        raise ToolkitError(f"{review.codings_dir}: agreement needs two or more coders (the "
-                           f"rule coder counts as one); found {sorted(codings['coder'].unique())}")
-    table = compute_agreement(codings, codebook=book, level=args.level, n_boot=args.n_boot)
-    coders = ", ".join(sorted(codings["coder"].unique()))
-    _print_table(f"Agreement per {args.level} between {coders}",
-                 agreement_table(table).reset_index())
+            raise ToolkitError(f"{folder}: no human codings of {unknown}; the human coders "
+                               f"there are {sorted(codings['coder'].unique())} (the rule "
+                               "coder is a method: compare it with slr agree --methods "
+                               "human rules)")
+    rounds = sorted(int(r) for r in codings["round"].dropna().unique())
+    books = [b for b, _ in round_codebooks(review, rounds).values()]  # type: ignore[arg-type]
+    return codings, books
+
+
+def _cmd_adjudicate(args: argparse.Namespace) -> None:
+    from toolkit.coding import (
+        compute_disagreements,
+        read_adjudication_sheet,
+        save_codings,
+        write_adjudication_sheet,
+    )
+    from toolkit.coding.store import codings_path
+
+    codings_path(".", coder=args.consensus, round=1)  # a name safe as a file name
+    review = _review(args.folder)
+    codings, books = _people(review, args)
+    coders = args.coders or sorted(codings["coder"].unique())
+    if len(coders) < 2:
+        raise ToolkitError(f"{review.codings_dir}: adjudication needs two or more human "
+                           f"coders; found {coders}")
+    if args.read:
+        consensus = read_adjudication_sheet(args.read, codings, coders=coders,
+                                            rounds=args.rounds, codebook=books,
+                                            consensus=args.consensus)
+        path = save_codings(consensus, review.codings_dir, overwrite=args.force)
+        print(f"read the decisions of {args.read}: a consensus coding of "
+              f"{consensus['segment_id'].nunique()} segments\nsaved {path}\nnext: slr "
+              f"reproduce {review.folder} --coders {' '.join(coders)}   (uses it where it "
+              "decided)")
+        return
+    disputes = compute_disagreements(codings, _segments(review), coders=coders,
+                                     rounds=args.rounds, codebook=books)
+    out = Path(args.out) if args.out else review.folder / "sheets" / "adjudication.xlsx"
+    path = write_adjudication_sheet(disputes, out, overwrite=args.force)
+    print(f"{len(disputes)} disagreement(s) between {', '.join(coders)} on "
+          f"{disputes['segment_id'].nunique()} segment(s)\nwrote {path}\nfill the decision "
+          f"column (yes or no), then:\n  slr adjudicate {review.folder} --read {path}")
 
 
 def _cmd_topics(args: argparse.Namespace) -> None:
@@ -367,6 +503,7 @@ def _cmd_triangulate(args: argparse.Namespace) -> None:
     from toolkit.codebook import load_codebook
     from toolkit.coding import load_codings
     from toolkit.report.tables import export_table
+    from toolkit.review.pipeline import choose_human_coding
 
     review = _review(_folder(args))
     book = load_codebook(args.codebook) if args.codebook else review.codebook()
@@ -374,20 +511,22 @@ def _cmd_triangulate(args: argparse.Namespace) -> None:
     if not folder.is_dir() or not any(folder.glob("round*/*.csv")):
         raise ToolkitError(f"{folder}: no codings yet; run slr code {review.folder} (rules) "
                            "or code by hand with slr sheet")
-    codings = load_codings(folder, coders=args.coders or None)
-    human = codings[codings["method"] == "human"]
-    if args.coders is None and review.coders:
-        human = human[human["coder"].isin(review.coders)]
-    used = human if len(human) else codings[codings["method"] == "rules"]
     segments = _segments(review)
+    people = choose_human_coding(review, segments, coders=args.coders or None,
+                                 codebook_path=args.codebook, codings_dir=folder)
+    if people is not None:
+        used = people.analysis
+        print(f"codings: human ({people.primary}"
+              + (f", with the consensus {people.consensus} where it decided"
+                 if people.consensus else "") + ")")
+    else:
+        used = load_codings(folder, methods=["rules"])
+        print("codings: the rule coder's (no human coding yet)")
     by = args.by or ((review.protocol.get("triangulation") or {}).get("by") or
                      ["source_group"])
     by = [by] if isinstance(by, str) else list(by)
     min_groups = args.min_groups or int((review.protocol.get("triangulation") or {}).get(
         "min_groups", 2))
-    coders = ", ".join(sorted(used["coder"].unique()))
-    print(f"codings: human ({coders})" if len(human) else
-          "codings: the rule coder's (no human coding yet)")
     for name in by:
         column = "databases" if name == "database" and "databases" in review.records else name
         with warnings.catch_warnings(record=True) as caught:
@@ -520,10 +659,78 @@ def build_parser() -> argparse.ArgumentParser:
                     "Gwet's AC1 per theme (or code) between the coders of the review's saved "
                     "codings (the rule coder counts as one), with bootstrap intervals.")
     agree.add_argument("folder", nargs="?", help=_FOLDER)
-    agree.add_argument("--coders", nargs="*", help="use only these coders")
+    agree.add_argument("--coders", nargs="*", help="use only these human coders")
+    agree.add_argument("--rounds", nargs="+", type=_count(1), metavar="N",
+                       help="use the codings of these rounds only")
+    agree.add_argument("--methods", nargs="+", choices=["human", "consensus", "rules"],
+                       help="compare methods instead, e.g. human rules (with one --coders)")
     agree.add_argument("--level", choices=["theme", "code"], default="theme")
     agree.add_argument("--n-boot", type=_count(1), default=1000, help="bootstrap replicates")
     agree.set_defaults(func=_cmd_agree)
+
+    book = sub.add_parser(
+        "codebook", help="edit the codebook into a new round (add, rename, merge, split, "
+        "retire) or compare two rounds (diff)",
+        description="Edit the review's codebook with its lineage recorded. When the current "
+        "round has codings, the first edit starts the next round (codebook_round<N>.yaml in "
+        "the folder, named in review.yaml); the codebook people coded with never changes.")
+    actions = book.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                  parser_class=_Parser)
+    add = actions.add_parser("add", help="add a code")
+    add.add_argument("folder", help=_FOLDER)
+    add.add_argument("code", help="the new code's id, e.g. benefits.skills_signalling")
+    add.add_argument("--label", required=True, help="its short name")
+    add.add_argument("--parent", help="the parent code's id (none: a new theme)")
+    add.add_argument("--definition", help="what the code means")
+    add.add_argument("--phrases", nargs="+", help="phrases for the rule coder")
+    add.add_argument("--lemmas", nargs="+", help="lemmas for the rule coder")
+    ren = actions.add_parser("rename", help="give a code a new id")
+    ren.add_argument("folder", help=_FOLDER)
+    ren.add_argument("code", help="the code's id now")
+    ren.add_argument("new_id", help="its new id")
+    ren.add_argument("--label", help="a new label too")
+    mer = actions.add_parser("merge", help="fold codes into one")
+    mer.add_argument("folder", help=_FOLDER)
+    mer.add_argument("codes", nargs="+", help="the codes to fold in")
+    mer.add_argument("--into", required=True, help="the code they become (existing or new)")
+    mer.add_argument("--label", help="label of a new target code")
+    spl = actions.add_parser("split", help="carve a code into new ones")
+    spl.add_argument("folder", help=_FOLDER)
+    spl.add_argument("code", help="the code to split")
+    spl.add_argument("--into", nargs="+", required=True, metavar="ID=LABEL",
+                     help="the new codes, e.g. challenges.cost_fees='Fees'")
+    spl.add_argument("--keep", action="store_true", help="keep the original code too")
+    ret = actions.add_parser("retire", help="take a code out of use (kept as retired)")
+    ret.add_argument("folder", help=_FOLDER)
+    ret.add_argument("code", help="the code to retire")
+    ret.add_argument("--reason", help="why")
+    dif = actions.add_parser("diff", help="what changed between two rounds")
+    dif.add_argument("folder", help=_FOLDER)
+    dif.add_argument("--old", type=_count(0), help="the earlier round (default: the one "
+                     "before --new)")
+    dif.add_argument("--new", type=_count(0), help="the later round (default: the last)")
+    book.set_defaults(func=_cmd_codebook)
+
+    adj = sub.add_parser(
+        "adjudicate", help="the disagreement sheet between human coders, and the consensus "
+        "coding read back from it",
+        description="Without --read: write a sheet (XLSX or CSV) listing each segment and "
+        "code where the coders differ, with each coder's decision and memo and a decision "
+        "column. With --read: read the decided sheet back as a consensus coding, saved "
+        "under its own coder name (never over anyone's file); slr reproduce uses it.")
+    adj.add_argument("folder", help=_FOLDER)
+    adj.add_argument("--coders", nargs="+", metavar="CODER",
+                     help="the human coders to compare (default: all)")
+    adj.add_argument("--rounds", nargs="+", type=_count(1), metavar="N",
+                     help="use the codings of these rounds only")
+    adj.add_argument("--read", metavar="SHEET", help="read this decided sheet back")
+    adj.add_argument("--consensus", default="consensus",
+                     help="coder name of the consensus coding (default: consensus)")
+    adj.add_argument("--out", help="where to write the sheet (.xlsx or .csv; default: "
+                     "FOLDER/sheets/adjudication.xlsx)")
+    adj.add_argument("--force", action="store_true", help="replace an existing sheet or "
+                     "consensus file")
+    adj.set_defaults(func=_cmd_adjudicate)
 
     top = sub.add_parser(
         "topics", help="fit a topic model on the review's segments (or a table of texts)",
@@ -571,6 +778,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--embedding", help="topic-model backend: tfidf (default), "
                                          "minilm-static, minilm")
     rep.add_argument("--n-boot", type=_count(1), default=1000, help="bootstrap replicates")
+    rep.add_argument("--coders", nargs="+", metavar="CODER",
+                     help="the human coders, primary first (default: coding.coders)")
+    rep.add_argument("--rounds", nargs="+", type=_count(1), metavar="N",
+                     help="use the codings of these rounds only (default: coding.use_rounds)")
+    rep.add_argument("--consensus", metavar="CODER",
+                     help="the adjudicated coding (default: coding.consensus, else "
+                          "'consensus' when present)")
+    rep.add_argument("--methods", nargs="+", choices=["human", "rules", "topics"],
+                     help="what method triangulation compares (default: all three)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     rep.set_defaults(func=_cmd_reproduce)
     return parser

@@ -29,6 +29,7 @@ __all__ = [
     "compute_cross_case",
     "compute_coverage",
     "compute_investigator_triangulation",
+    "compute_method_agreement",
     "compute_method_triangulation",
     "evidence_for",
     "expand_cases",
@@ -432,27 +433,131 @@ def compute_coverage(codings: pd.DataFrame, segments: pd.DataFrame, codebook: Co
     return TriangulationTable(f"coverage_{by}", tidy, wide, cells, value=value, by=by)
 
 
-def compute_investigator_triangulation(codings: pd.DataFrame, codebook: Codebook, *,
+def compute_investigator_triangulation(codings: pd.DataFrame,
+                                       codebook: Codebook | Sequence[Codebook], *,
+                                       coders: Sequence[str] | None = None,
+                                       rounds: Sequence[int] | None = None,
+                                       consensus: str | None = None,
                                        n_boot: int = 1000, random_state: int = 0,
                                        agreement: pd.DataFrame | None = None
                                        ) -> TriangulationTable:
-    """Investigator triangulation: agreement per theme between coders (all coders given).
+    """Investigator triangulation: how far the people who coded agree, per theme.
 
-    Uses :func:`toolkit.agreement.compute_agreement` at theme level with ``by="coder"``;
-    pass ``agreement`` when that table has been computed already.
+    Investigator triangulation is between people; a rule coder or a topic model is a
+    *method* (see :func:`compute_method_triangulation` and
+    :func:`compute_method_agreement`). **Before** adjudication: agreement between the
+    human coders (:func:`toolkit.agreement.compute_agreement` at theme level; Cohen's
+    kappa for two coders, Fleiss' kappa and Krippendorff's alpha for more). **After**,
+    when a consensus coding is named: each coder's agreement with the consensus
+    (percent agreement and Cohen's kappa), i.e. how far adjudication moved each coder's
+    decisions.
+
+    Parameters
+    ----------
+    codings : DataFrame
+        Codings of two or more people (and the consensus, if any).
+    codebook : Codebook or sequence of Codebook
+        The codebook of each round involved.
+    coders, rounds : optional
+        Which people and rounds to compare (default: every ``method="human"`` coder).
+    consensus : str, optional
+        Coder name of a consensus coding (:func:`toolkit.coding.read_adjudication_sheet`).
+    n_boot : int, default 1000
+    random_state : int, default 0
+    agreement : DataFrame, optional
+        The "before" agreement table when it has been computed already.
+
+    Returns
+    -------
+    TriangulationTable
+        ``tidy``: ``row`` (theme, ``(pooled)``, ``(mean)``), ``column`` (e.g.
+        ``before: cohen_kappa``, ``after: ann vs consensus (cohen_kappa)``), ``value``,
+        ``ci_low``, ``ci_high``, ``n_units``; ``wide``: the values.
+
+    Raises
+    ------
+    TriangulationError
+        With fewer than two human coders, or a consensus name with no codings.
+    """
+    from toolkit.agreement import compute_agreement
+    from toolkit.coding.raters import select_raters
+
+    people = select_raters(codings, coders=coders, rounds=rounds,
+                           where="investigator triangulation")
+    if len(people) < 2:
+        raise TriangulationError(
+            f"investigator triangulation is between people and needs two or more human "
+            f"coders; found {[r.name for r in people]} (compare the human coding with rules "
+            "or topics in method triangulation)")
+    before = agreement if agreement is not None else compute_agreement(
+        codings, coders=coders, rounds=rounds, codebook=codebook, level="theme",
+        n_boot=n_boot, random_state=random_state)
+    parts = [before.assign(column="before: " + before["metric"])]
+    if consensus is not None:
+        agreed = codings[codings["coder"] == consensus]
+        if agreed.empty:
+            raise TriangulationError(f"investigator triangulation: no codings of consensus "
+                                     f"{consensus!r}")
+        consensus_rounds = sorted(int(r) for r in agreed["round"].dropna().unique())
+        for person in people:
+            after = compute_agreement(
+                codings, coders=[person.name, consensus],
+                rounds=None if rounds is None else [*rounds, *consensus_rounds],
+                codebook=codebook, level="theme", metrics=["percent_agreement", "cohen_kappa"],
+                n_boot=n_boot, random_state=random_state)
+            parts.append(after.assign(
+                column=f"after: {person.name} vs {consensus} (" + after["metric"] + ")"))
+    tidy = pd.concat(parts, ignore_index=True).rename(columns={"code_id": "row"})
+    tidy = tidy[["row", "column", "value", "ci_low", "ci_high", "n_units"]]
+    order = list(dict.fromkeys(tidy["column"]))
+    wide = tidy.pivot(index="row", columns="column", values="value")[order].round(3)
+    wide.index.name = "theme"
+    return TriangulationTable("investigator_triangulation", tidy, wide, {}, value="value")
+
+
+def _as_method(codings: pd.DataFrame, method: str, codebook: Any) -> pd.DataFrame:
+    """One method's codings as one rater: coder and method named after it, one round."""
+    return codings.assign(coder=method, method=method, round=codebook.round)
+
+
+def compute_method_agreement(human: pd.DataFrame, rules: pd.DataFrame, codebook: Any, *,
+                             n_boot: int = 1000, random_state: int = 0,
+                             agreement: pd.DataFrame | None = None) -> TriangulationTable:
+    """Agreement per theme between the human coding and the rule coder (two methods).
+
+    Every coefficient of :func:`toolkit.agreement.compute_agreement`, with bootstrap
+    intervals, at theme level. This is method triangulation: the rule coder is a method,
+    not a second investigator.
+
+    Parameters
+    ----------
+    human : DataFrame
+        The human coding (one coder's, or :func:`toolkit.coding.combine_with_consensus`).
+    rules : DataFrame
+        Rule codings (:class:`toolkit.coding.RuleCoder`).
+    codebook : Codebook
+    n_boot : int, default 1000
+    random_state : int, default 0
+    agreement : DataFrame, optional
+        The agreement table when it has been computed already.
+
+    Returns
+    -------
+    TriangulationTable
+        Named ``method_agreement``: ``tidy`` is the agreement table (``row`` theme,
+        ``column`` metric), ``wide`` theme x metric values.
     """
     from toolkit.agreement import compute_agreement
 
-    if codings["coder"].nunique() < 2:
-        raise TriangulationError("investigator triangulation needs codings of two or more "
-                                 "coders")
     table = agreement if agreement is not None else compute_agreement(
-        codings, codebook=codebook, level="theme", by="coder", n_boot=n_boot,
+        pd.concat([_as_method(human, "human", codebook), _as_method(rules, "rules", codebook)],
+                  ignore_index=True),
+        methods=["human", "rules"], codebook=codebook, level="theme", n_boot=n_boot,
         random_state=random_state)
     tidy = table.rename(columns={"code_id": "row", "metric": "column"})
     wide = tidy.pivot(index="row", columns="column", values="value").round(3)
     wide.index.name = "theme"
-    return TriangulationTable("investigator_triangulation", tidy, wide, {}, value="value")
+    return TriangulationTable("method_agreement", tidy, wide, {}, value="value")
 
 
 def compute_method_triangulation(human: pd.DataFrame, rules: pd.DataFrame,
@@ -463,19 +568,22 @@ def compute_method_triangulation(human: pd.DataFrame, rules: pd.DataFrame,
     Columns: ``human_segments``, ``rules_segments``, ``both``, ``rules_precision``,
     ``rules_recall``, ``kappa`` (human vs rules, segment-level theme presence),
     ``best_topic``, ``topic_jaccard`` (best topic's overlap with the theme's human segments).
+    ``human`` is the human coding: one coder's, or the consensus where there is one
+    (:func:`toolkit.coding.combine_with_consensus`).
     """
     from toolkit.agreement import compute_agreement
-    from toolkit.topics.bridges import compute_topic_theme_alignment
 
     h = theme_segments(human, codebook)
     r = theme_segments(rules, codebook)
-    both_codings = pd.concat([human.assign(coder="human"), rules.assign(coder="rules")],
-                             ignore_index=True)
-    kappa = compute_agreement(both_codings, codebook=codebook, level="theme",
-                              metrics=["cohen_kappa"], n_boot=n_boot)
+    both_codings = pd.concat([_as_method(human, "human", codebook),
+                              _as_method(rules, "rules", codebook)], ignore_index=True)
+    kappa = compute_agreement(both_codings, methods=["human", "rules"], codebook=codebook,
+                              level="theme", metrics=["cohen_kappa"], n_boot=n_boot)
     kappa = dict(zip(kappa["code_id"], kappa["value"], strict=True))
     best: dict[str, tuple[Any, float]] = {}
-    if document_topics is not None:
+    if document_topics is not None:  # imported only then: the topic stack loads slowly
+        from toolkit.topics.bridges import compute_topic_theme_alignment
+
         alignment = compute_topic_theme_alignment(document_topics, human, codebook)
         for row in alignment["best_per_theme"].itertuples(index=False):
             best[row.theme] = (row.topic, row.jaccard)

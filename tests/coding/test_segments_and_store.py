@@ -109,6 +109,20 @@ def _write(sheet: pd.DataFrame, path: Path) -> None:
         sheet.to_excel(path, sheet_name="coding", index=False)
 
 
+def test_rule_codings_are_loaded_only_when_asked(tmp_path: Path) -> None:
+    save_codings(_codings("ann"), tmp_path)
+    rules = _codings("rules").assign(method="rules")
+    save_codings(rules, tmp_path)
+    assert load_codings(tmp_path)["coder"].unique().tolist() == ["ann"]
+    everything = load_codings(tmp_path, methods=None)
+    assert sorted(everything["method"].unique()) == ["human", "rules"]
+    assert load_codings(tmp_path, methods=["rules"])["coder"].unique().tolist() == ["rules"]
+    with pytest.raises(CodingError, match="pass methods=None"):
+        load_codings(tmp_path, coders=["rules"])
+    with pytest.raises(CodingError, match="unknown method"):
+        load_codings(tmp_path, methods=["robot"])
+
+
 def test_segments_from_records_whole_and_sentences() -> None:
     from toolkit.coding import SegmentWarning, find_records_without_text, segments_from_records
 

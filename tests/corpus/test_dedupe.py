@@ -293,8 +293,7 @@ def test_sources_table_and_databases_column_from_a_database_column() -> None:
     frame = records_frame([_work("s1"), _work("p1", doi=None), _work("w1"),
                            _work("x", title="A different work on sleep in adolescents",
                                  doi=None)])
-    frame["database"] = pd.array(["Scopus", "PubMed", "Web of Science", "PubMed"],
-                                 dtype="string")
+    frame["database"] = ["Scopus", "PubMed", "Web of Science", "PubMed"]
     result = deduplicate(frame)
     assert tuple(result.sources.columns) == DEDUP_SOURCE_COLUMNS
     sources = result.sources.set_index("source_record_id")
@@ -310,7 +309,7 @@ def test_sources_table_and_databases_column_from_a_database_column() -> None:
     assert overlap.loc["PubMed", "only"] == 1 and overlap.loc["Scopus", "only"] == 0
 
 
-def test_without_a_database_column_the_source_file_names_the_database() -> None:
+def test_without_a_database_the_source_file_names_the_database() -> None:
     frame = records_frame([_work("a", source_file="exports/scopus.ris"),
                            _work("b", source_file="exports/pubmed.nbib", doi=None)])
     result = deduplicate(frame)

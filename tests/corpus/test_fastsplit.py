@@ -76,3 +76,15 @@ def test_tricky_pieces() -> None:
         "text before\n\u00a0@article{a, title={T}}\n",
     ]:
         _same(text)
+
+
+def test_a_backslash_before_a_newline_is_split_in_one_pass() -> None:
+    # bibtexparser does not count such a newline as a line; cut into pieces, the entry
+    # after it was read twice (found by test_generated_text)
+    for text in ["\\\n@article{a,,\n  }", "x \\\ny\n@book{b, title={B}}\n",
+                 "@article{a, title={x \\\n y}}\n@book{b, title={B}}\n"]:
+        _same(text)
+    from toolkit.corpus import parse_bibtex_string
+
+    records = parse_bibtex_string("x \\\ny\n@book{b, title={B}}\n").records
+    assert records["record_id"].tolist() == ["b"]

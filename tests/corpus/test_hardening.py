@@ -309,3 +309,19 @@ def test_digits_that_are_not_decimal(text: str) -> None:
 
     record = parse_wos_string(text).records.iloc[0]  # str.isdigit() is True for '²'
     assert record["title"] == "T"
+
+
+def test_a_binary_file_is_one_clear_error_not_an_empty_corpus(tmp_path: Path) -> None:
+    # before: 400 control bytes in a .bib loaded as 0 records and one "other" block, even
+    # with strict=True, so a damaged export looked like an empty search
+    from toolkit.corpus import load_corpus
+    from toolkit.errors import CorpusInputError
+
+    path = tmp_path / "binary.bib"
+    path.write_bytes(b"\x00\x01\x02\xff" * 100)
+    with pytest.raises(CorpusInputError, match="is not text"):
+        load_corpus(path)
+    (tmp_path / "ok.bib").write_text("@article{k, title={T\x0bwith a stray tab}}\n")
+    result = load_corpus(tmp_path)  # in a folder: skipped with the reason, others load
+    assert result.records["record_id"].tolist() == ["k"]
+    assert "is not text" in result.skipped_frame()["reason"].iloc[0]

@@ -23,7 +23,7 @@ from toolkit.corpus import load_corpus
 from toolkit.errors import ToolkitError
 
 settings.register_profile(
-    "ci", max_examples=400, deadline=None, database=None, derandomize=True,
+    "ci", max_examples=200, deadline=None, database=None, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.function_scoped_fixture])
 settings.register_profile(

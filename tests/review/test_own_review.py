@@ -125,7 +125,8 @@ def test_a_coder_sheet_round_trip_then_agreement(made: dict[str, object], tmp_pa
     assert (folder / "codings" / "round1" / "ann.csv").is_file()
     assert main(["agree", str(folder), "--n-boot", "20"]) == 0
     out = capsys.readouterr().out
-    assert "Agreement per theme between ann, rules" in out
+    assert "Agreement per theme between ann, rules (methods: human, rules)" in out
+    assert "note: one human coder (ann)" in out  # the rule coder is a method
     assert main(["triangulate", str(folder), "--by", "year"]) == 0
     assert "codings: human (ann)" in capsys.readouterr().out
 

@@ -16,7 +16,7 @@ from toolkit.paths import bundled_codebook_path, bundled_codings_dir
 def parts():
     codebook = load_codebook(bundled_codebook_path())
     segments = segments_from_review(load_review())
-    codings = load_codings(bundled_codings_dir())
+    codings = load_codings(bundled_codings_dir(), methods=None)
     return codebook, segments, codings
 
 
@@ -38,9 +38,14 @@ def test_saved_rule_coding_is_what_the_rule_coder_gives_now(parts) -> None:
     pd.testing.assert_frame_equal(saved[fresh.columns.tolist()], fresh, check_dtype=False)
 
 
+def test_the_folder_gives_only_people_unless_asked() -> None:
+    assert load_codings(bundled_codings_dir())["method"].unique().tolist() == ["human"]
+
+
 def test_rule_agreement_per_theme_is_reported(parts) -> None:
     codebook, _, codings = parts
-    table = compute_agreement(codings, codebook=codebook, level="theme", n_boot=100)
+    table = compute_agreement(codings, methods=["human", "rules"], codebook=codebook,
+                              level="theme", n_boot=100)
     themes = {c.id for c in codebook.themes()}
     assert themes | {"(pooled)", "(mean)"} == set(table["code_id"])
     kappa = table[(table["metric"] == "cohen_kappa") & table["code_id"].isin(themes)]

@@ -22,6 +22,7 @@ import toolkit as tk  # noqa: E402
 from toolkit import agreement, coding, scale  # noqa: E402
 from toolkit import triangulation as tri  # noqa: E402
 from toolkit.codebook import load_codebook  # noqa: E402
+from toolkit.errors import CodingError  # noqa: E402
 from toolkit.paths import bundled_codebook_path, bundled_codings_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,21 +166,73 @@ def test_rule_coding_same_codings(client, book, segments, rules) -> None:
     _assert_frames(lazy.compute().reset_index(drop=True), rules)
 
 
+def _described(segments: pd.DataFrame) -> pd.DataFrame:
+    """The segments with documents and cited works (the synthetic ones get made-up ones)."""
+    review = tk.load_review()
+    real = coding.segments_from_review(review).set_index("segment_id")
+    keys = review.records["record_id"].tolist()
+    rng = np.random.default_rng(1)
+    out = segments[["segment_id"]].copy()
+    out["document_id"] = [real["document_id"].get(s, f"doc{i % 37}")
+                          for i, s in enumerate(out["segment_id"])]
+    out["section"] = [None if i % 11 == 0 else str(i % 4) for i in range(len(out))]
+    out["cited_keys"] = [real["cited_keys"].get(s, tuple(rng.choice(keys, i % 3,
+                                                                     replace=False)))
+                         for i, s in enumerate(out["segment_id"])]
+    return out.iloc[: len(out) - 40]  # the last 40 segments are not described
+
+
 def test_frequency_and_cooccurrence_tables(client, book, segments, rules) -> None:
+    import dask
     import dask.dataframe as dd
 
+    review = tk.load_review()
+    described = _described(segments)
     lazy = scale.code_distributed(coding.RuleCoder(book), dd.from_pandas(segments,
                                                                          npartitions=4))
     shuffled = dd.from_pandas(rules.sample(frac=1.0, random_state=0), npartitions=5)
-    for level in ("code", "theme"):
-        freq = coding.compute_code_frequencies(rules, codebook=book, level=level)
-        co = coding.compute_cooccurrence(rules, codebook=book, level=level)
-        assert freq["segments"].sum() > 100 and (co.to_numpy() > 0).sum() > 10
+    cases = [dict(level="code"), dict(level="theme"),
+             dict(level="code", segments=described),
+             dict(level="theme", segments=described, records=review.records,
+                  by="source_group"),
+             dict(level="code", segments=described, by="section")]
+    for case in cases:
+        freq = coding.compute_code_frequencies(rules, book, **case)
+        if "segments" in case and "by" not in case:
+            assert freq["documents"].sum() > 50 and freq["works"].sum() > 50
+        if "by" in case:
+            assert freq.shape[1] > 2 and freq.to_numpy().sum() > 100
         for table, whole in ((lazy, True), (shuffled, False)):
             _assert_frames(scale.compute_code_frequencies_distributed(
-                table, codebook=book, level=level, whole_segments=whole), freq)
+                table, book, whole_segments=whole, **case), freq)
+        if "segments" in case:  # the segments as a Dask table too
+            with dask.config.set({"dataframe.convert-string": False}):  # tuples stay tuples
+                spread = dict(case, segments=dd.from_pandas(case["segments"], npartitions=3))
+            _assert_frames(scale.compute_code_frequencies_distributed(
+                shuffled, book, **spread), freq)
+    for case in (dict(level="code"), dict(level="theme", measure="jaccard"),
+                 dict(level="code", codes=[c.id for c in book.walk()][::-2],
+                      drop_unused=False)):
+        co = coding.compute_cooccurrence(rules, book, **case)
+        assert (co.to_numpy() > 0).sum() > 10
+        for table, whole in ((lazy, True), (shuffled, False)):
             _assert_frames(scale.compute_cooccurrence_distributed(
-                table, codebook=book, level=level, whole_segments=whole), co)
+                table, book, whole_segments=whole, **case), co)
+
+
+def test_the_tables_refuse_what_the_one_process_tables_refuse(client, book, rules) -> None:
+    import dask.dataframe as dd
+
+    two_coders = pd.concat([rules, rules.assign(coder="someone else")], ignore_index=True)
+    with pytest.raises(CodingError, match="more than one coder"):
+        scale.compute_code_frequencies_distributed(dd.from_pandas(two_coders, npartitions=3),
+                                                   book)
+    with pytest.raises(CodingError, match="not in codebook"):
+        scale.compute_cooccurrence_distributed(
+            dd.from_pandas(rules.assign(code_id="no.such.code"), npartitions=2), book)
+    with pytest.raises(CodingError, match="needs the segments"):
+        scale.compute_code_frequencies_distributed(dd.from_pandas(rules, npartitions=2), book,
+                                                   by="section")
 
 
 def test_agreement_and_triangulation_from_reduced_codings(client, book, rules) -> None:
@@ -187,18 +240,28 @@ def test_agreement_and_triangulation_from_reduced_codings(client, book, rules) -
 
     review = tk.load_review()
     segments = coding.segments_from_review(review)
-    human = coding.load_codings(bundled_codings_dir())
+    curator = coding.load_codings(bundled_codings_dir())
+    # A second coder who leaves out every third coding and repeats some, for agreement.
+    second = curator.iloc[[i for i in range(len(curator)) if i % 3]].assign(coder="second")
+    human = pd.concat([curator, second, second.iloc[:20]], ignore_index=True)
     rules = rules[rules["segment_id"].isin(set(segments["segment_id"]))]
     both = pd.concat([human, rules], ignore_index=True)
     reduced = scale.reduce_codings(dd.from_pandas(both, npartitions=3))
     assert len(reduced) < len(both)
     human_reduced = scale.reduce_codings(dd.from_pandas(human, npartitions=3))
-    for table, by, level in ((human, "coder", "code"), (both, "method", "theme")):
-        small = human_reduced if table is human else reduced
-        _assert_frames(agreement.compute_agreement(small, codebook=book, by=by, level=level,
+    for level in ("code", "theme"):
+        _assert_frames(agreement.compute_agreement(human_reduced, codebook=book, level=level,
                                                    n_boot=50),
-                       agreement.compute_agreement(table, codebook=book, by=by, level=level,
+                       agreement.compute_agreement(human, codebook=book, level=level,
                                                    n_boot=50))
+    methods = dict(coders=["curator", "rules"], methods=["human", "rules"], codebook=book,
+                   level="theme", n_boot=50)
+    _assert_frames(agreement.compute_agreement(reduced, **methods),
+                   agreement.compute_agreement(both, **methods))
+    rules_reduced = reduced[reduced["method"] == "rules"].reset_index(drop=True)
+    _assert_frames(tri.compute_method_agreement(curator, rules_reduced, book,
+                                                n_boot=50).wide,
+                   tri.compute_method_agreement(curator, rules, book, n_boot=50).wide)
     source = tri.compute_source_triangulation(human, segments, review.records, book,
                                               cases=review.cases)
     again = tri.compute_source_triangulation(human_reduced, segments, review.records, book,

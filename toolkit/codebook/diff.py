@@ -13,8 +13,8 @@ __all__ = ["diff_codebooks", "compute_saturation", "compute_codes_per_round", "D
 
 #: Columns of :func:`diff_codebooks`.
 DIFF_COLUMNS = ("change", "code_id", "old_id", "detail")
-_ORDER = {"added": 0, "removed": 1, "renamed": 2, "merged": 3, "split": 4, "moved": 5,
-          "label_changed": 6, "definition_changed": 7, "patterns_changed": 8}
+_ORDER = {"added": 0, "removed": 1, "retired": 2, "renamed": 3, "merged": 4, "split": 5,
+          "moved": 6, "label_changed": 7, "definition_changed": 8, "patterns_changed": 9}
 
 
 def _definition(code: Code) -> tuple[str, str, str, tuple[str, ...]]:
@@ -23,6 +23,12 @@ def _definition(code: Code) -> tuple[str, str, str, tuple[str, ...]]:
 
 def diff_codebooks(old: Codebook, new: Codebook) -> pd.DataFrame:
     """List the changes from ``old`` to ``new``, using the new codes' lineage.
+
+    Lineage accumulates over rounds (a code renamed in round 2 still says so in round 3),
+    so only the links that connect the two codebooks given count: a rename or merge whose
+    source is a code of ``old`` that ``new`` no longer has, a split from a code of ``old``
+    into a code ``old`` did not have. Comparing round 2 with round 3 therefore lists only
+    what changed in round 3.
 
     Parameters
     ----------
@@ -33,6 +39,7 @@ def diff_codebooks(old: Codebook, new: Codebook) -> pd.DataFrame:
     DataFrame
         Columns :data:`DIFF_COLUMNS`, one row per change, sorted by kind then code:
         ``added`` (no lineage link), ``removed`` (gone and not carried on by any lineage),
+        ``retired`` (gone, recorded in ``new.retired``; ``detail`` holds the reason),
         ``renamed``, ``merged`` (one row per source code), ``split`` (one row per new code),
         ``moved`` (other parent), ``label_changed``, ``definition_changed`` (definition,
         include, exclude or examples), ``patterns_changed``.
@@ -55,13 +62,14 @@ def diff_codebooks(old: Codebook, new: Codebook) -> pd.DataFrame:
             if old_id in old and old_id not in new:
                 predecessors.append(("renamed", old_id))
         for old_id in code.lineage.merged_from:
-            predecessors.append(("merged", old_id))
-        if code.lineage.split_from:
-            predecessors.append(("split", code.lineage.split_from))
+            if old_id in old and old_id not in new:
+                predecessors.append(("merged", old_id))
+        split_from = code.lineage.split_from
+        if split_from and split_from in old and code.id not in old:
+            predecessors.append(("split", split_from))
         for kind, old_id in predecessors:
             carried.add(old_id)
-            label = old[old_id].label if old_id in old else "(not in the old codebook)"
-            rows.append((kind, code.id, old_id, f"{label} -> {code.label}"))
+            rows.append((kind, code.id, old_id, f"{old[old_id].label} -> {code.label}"))
         base_id = code.id if code.id in old else next(
             (o for k, o in predecessors if k == "renamed"), None)
         if base_id is None:
@@ -81,9 +89,15 @@ def diff_codebooks(old: Codebook, new: Codebook) -> pd.DataFrame:
         if before.patterns != code.patterns:
             rows.append(("patterns_changed", code.id, base_id,
                          f"{len(before.patterns)} -> {len(code.patterns)} patterns"))
+    retired = {r.id: r for r in new.retired}
     for code in old.codes:
         if code.id not in new and code.id not in carried:
-            rows.append(("removed", None, code.id, code.label))
+            if code.id in retired:
+                reason = retired[code.id].reason
+                rows.append(("retired", None, code.id,
+                             f"{code.label}: {reason}" if reason else code.label))
+            else:
+                rows.append(("removed", None, code.id, code.label))
     frame = pd.DataFrame(rows, columns=list(DIFF_COLUMNS)).astype(
         {"change": "string", "code_id": "string", "old_id": "string", "detail": "string"})
     frame["_order"] = frame["change"].map(_ORDER)
@@ -107,7 +121,7 @@ def compute_codes_per_round(codebooks: Sequence[Codebook]) -> pd.DataFrame:
         dropped = 0
         if previous is not None:
             diff = diff_codebooks(previous, book)
-            dropped = int((diff["change"] == "removed").sum())
+            dropped = int(diff["change"].isin(["removed", "retired"]).sum())
         rows.append((book.round, book.version, len(book.codes), new, len(book.codes) - new,
                      dropped))
         previous = book

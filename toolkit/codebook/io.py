@@ -14,17 +14,18 @@ from typing import Any
 
 from toolkit._io import atomic_write_text
 from toolkit._yaml import YamlError, decode_text, dump_yaml, load_yaml, show
-from toolkit.codebook.model import Code, Codebook, Lineage, Patterns
+from toolkit.codebook.model import Code, Codebook, Lineage, Patterns, RetiredCode
 from toolkit.codebook.patterns import check_regex
 from toolkit.errors import CodebookError
 
 __all__ = ["load_codebook", "save_codebook", "codebook_from_dict", "codebook_to_dict",
            "validate_codebook_dict"]
 
-TOP_KEYS = ("name", "version", "round", "authors", "description", "codes")
+TOP_KEYS = ("name", "version", "round", "authors", "description", "codes", "retired")
 CODE_KEYS = ("id", "label", "parent", "definition", "include", "exclude", "examples", "color",
              "introduced_in", "lineage", "patterns", "codable")
 PATTERN_KEYS = ("phrases", "lemmas", "globs", "regex")
+RETIRED_KEYS = ("id", "label", "round", "reason")
 LINEAGE_KEYS = ("renamed_from", "merged_from", "split_from")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -137,6 +138,46 @@ def validate_codebook_dict(data: Any, where: str = "<codebook>") -> list[str]:
         problems.extend(_check_lineage(at, code.get("lineage")))
         problems.extend(_check_patterns(at, code.get("patterns")))
     problems.extend(_check_hierarchy(ids, parents))
+    problems.extend(_check_retired(data.get("retired"), ids, round_))
+    return problems
+
+
+def _check_retired(retired: Any, ids: dict[str, int], round_: Any) -> list[str]:
+    """Retired codes: a list of ``{id, label, round, reason}``, ids not in use any more."""
+    if retired is None:
+        return []
+    if not isinstance(retired, list):
+        return ["retired must be a list of {id, label, round, reason} mappings"]
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, item in enumerate(retired):
+        at = f"retired[{i}]"
+        if not isinstance(item, Mapping):
+            problems.append(f"{at}: must be a mapping with {', '.join(RETIRED_KEYS)}")
+            continue
+        for key in item:
+            if key not in RETIRED_KEYS:
+                problems.append(f"{at}: unknown key {key!r}; {_suggest(str(key), RETIRED_KEYS)}")
+        code_id = item.get("id")
+        if not isinstance(code_id, str) or not _ID.match(code_id):
+            problems.append(f"{at}: id must be a code id (lower-case letters, digits, '.', '_' "
+                            "or '-')")
+        elif code_id in ids:
+            problems.append(f"{at}: {code_id!r} is retired but still a code of this codebook; "
+                            "remove one of the two")
+        elif code_id in seen:
+            problems.append(f"{at}: {code_id!r} is retired twice")
+        else:
+            seen.add(code_id)
+        if not isinstance(item.get("label"), str) or not item.get("label", "").strip():
+            problems.append(f"{at}: needs the label the code had")
+        when = item.get("round")
+        if not isinstance(when, int) or isinstance(when, bool) or when < 1:
+            problems.append(f"{at}: round {show(when)} must be a round number from 1")
+        elif isinstance(round_, int) and when > round_:
+            problems.append(f"{at}: round {when} is after this codebook's round {round_}")
+        if "reason" in item and not isinstance(item["reason"], str):
+            problems.append(f"{at}: reason must be text")
     return problems
 
 
@@ -282,10 +323,13 @@ def codebook_from_dict(data: Mapping[str, Any], where: str = "<codebook>") -> Co
             patterns=Patterns(*(_tuple(patterns.get(k)) for k in PATTERN_KEYS)),
             codable=bool(raw.get("codable", True)),
         ))
+    retired = tuple(RetiredCode(item["id"], item["label"].strip(), int(item["round"]),
+                                str(item.get("reason", "")).strip())
+                    for item in data.get("retired") or ())
     return Codebook(name=str(data["name"]), version=str(data["version"]),
                     round=int(data["round"]), codes=tuple(codes),
                     authors=_tuple(data.get("authors")),
-                    description=str(data.get("description", "")).strip())
+                    description=str(data.get("description", "")).strip(), retired=retired)
 
 
 def load_codebook(path: str | Path) -> Codebook:
@@ -365,6 +409,10 @@ def codebook_to_dict(codebook: Codebook) -> dict[str, Any]:
     if codebook.description:
         data["description"] = codebook.description
     data["codes"] = codes
+    if codebook.retired:
+        data["retired"] = [{"id": r.id, "label": r.label, "round": r.round,
+                            **({"reason": r.reason} if r.reason else {})}
+                           for r in codebook.retired]
     return data
 
 

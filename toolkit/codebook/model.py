@@ -13,7 +13,7 @@ import pandas as pd
 
 from toolkit.errors import ToolkitError
 
-__all__ = ["Code", "Codebook", "Lineage", "Patterns", "CODEBOOK_FRAME_COLUMNS"]
+__all__ = ["Code", "Codebook", "Lineage", "Patterns", "RetiredCode", "CODEBOOK_FRAME_COLUMNS"]
 
 #: Columns of :meth:`Codebook.to_frame`.
 CODEBOOK_FRAME_COLUMNS = ("code_id", "label", "parent", "theme", "depth", "definition",
@@ -131,6 +131,28 @@ class Code:
     codable: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class RetiredCode:
+    """A code taken out of use, kept on record so its id is never reused for another idea.
+
+    Attributes
+    ----------
+    id : str
+        The id it had.
+    label : str
+        Its label when it was retired.
+    round : int
+        The coding round whose codebook first went without it.
+    reason : str
+        Why it was retired (a memo for the audit trail).
+    """
+
+    id: str
+    label: str
+    round: int
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class Codebook:
     """A versioned set of codes, as :func:`toolkit.codebook.load_codebook` returns it.
@@ -146,6 +168,9 @@ class Codebook:
     description : str
     codes : tuple of Code
         In file order (parents before or after children; order is kept on save).
+    retired : tuple of RetiredCode
+        Codes retired in this or an earlier round (see
+        :func:`toolkit.codebook.retire_code`); their ids stay reserved.
     """
 
     name: str
@@ -154,6 +179,7 @@ class Codebook:
     codes: tuple[Code, ...]
     authors: tuple[str, ...] = ()
     description: str = ""
+    retired: tuple[RetiredCode, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {c.id: c for c in self.codes})

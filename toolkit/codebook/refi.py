@@ -31,7 +31,8 @@ from toolkit.codebook.model import Codebook
 from toolkit.errors import CodebookError
 
 __all__ = ["export_qdc", "format_qdc", "read_qdc", "read_qdpx_codes", "check_qdc_structure",
-           "code_guid", "CODEBOOK_NS", "PROJECT_NS"]
+           "code_guid", "add_code_elements", "add_codebook_sets", "check_code_elements",
+           "CODEBOOK_NS", "PROJECT_NS"]
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -82,8 +83,62 @@ def _check_xml_text(codebook: Codebook) -> None:
         texts = value if isinstance(value, tuple) else [value]
         if any(_NOT_XML.search(t) for t in texts):
             problems.append(f"{key} holds a control character XML cannot carry; remove it")
+    for i, retired in enumerate(codebook.retired):
+        if _NOT_XML.search(retired.label) or _NOT_XML.search(retired.reason):
+            problems.append(f"retired[{i}] (id {retired.id!r}): label or reason holds a "
+                            "control character XML cannot carry; remove it")
     if problems:
         raise CodebookError(f"codebook {codebook.name[:60]!r}", problems)
+
+
+def add_code_elements(codes_el: ET.Element, codebook: Codebook, ns: str, *,
+                      notes: dict[str, list[str]] | None = None) -> None:
+    """Add the codebook's ``Code`` elements (nested by hierarchy) under ``codes_el``.
+
+    ``ns`` is ``"{namespace}"`` (the codebook's or the project's); ``notes`` maps a code id
+    to the GUIDs of notes about it (written as ``NoteRef``, project files only).
+    """
+    raw = {c["id"]: c for c in codebook_to_dict(codebook)["codes"]}
+
+    def add(parent_el: ET.Element, code_id: str) -> None:
+        code = codebook[code_id]
+        attrs = {"guid": code_guid(code.id), "name": code.label,
+                 "isCodable": "true" if code.codable else "false"}
+        if code.color:
+            attrs["color"] = code.color.upper()
+        el = ET.SubElement(parent_el, f"{ns}Code", attrs)
+        ET.SubElement(el, f"{ns}Description").text = _description(raw[code_id])
+        for guid in (notes or {}).get(code_id, ()):
+            ET.SubElement(el, f"{ns}NoteRef", {"targetGUID": guid})
+        for child in codebook.children(code_id):
+            add(el, child.id)
+
+    for theme in codebook.themes():
+        add(codes_el, theme.id)
+
+
+def add_codebook_sets(sets_el: ET.Element, codebook: Codebook, ns: str, *,
+                      member: str = "guid") -> None:
+    """Add the metadata ``Set`` and one ``Set`` per coding round under ``sets_el``.
+
+    ``member`` is the attribute naming a member code: ``guid`` in a codebook file,
+    ``targetGUID`` in a project file (the two schemas differ there).
+    """
+    meta = {k: v for k, v in codebook_to_dict(codebook).items() if k != "codes"}
+    meta_set = ET.SubElement(sets_el, f"{ns}Set", {
+        "guid": str(uuid.uuid5(GUID_NAMESPACE, "codebook:" + codebook.name)).upper(),
+        "name": META_SET})
+    ET.SubElement(meta_set, f"{ns}Description").text = (
+        f"{MARKER}\n" + dump_yaml(meta, sort_keys=False, allow_unicode=True).strip())
+    for round_ in sorted({c.introduced_in for c in codebook.codes}):
+        round_set = ET.SubElement(sets_el, f"{ns}Set", {
+            "guid": str(uuid.uuid5(GUID_NAMESPACE, f"round:{round_}")).upper(),
+            "name": f"Round {round_}"})
+        ET.SubElement(round_set, f"{ns}Description").text = (
+            f"Codes introduced in coding round {round_}")
+        for code in codebook.codes:
+            if code.introduced_in == round_:
+                ET.SubElement(round_set, f"{ns}MemberCode", {member: code_guid(code.id)})
 
 
 def format_qdc(codebook: Codebook, *, origin: str | None = None) -> bytes:
@@ -106,38 +161,8 @@ def format_qdc(codebook: Codebook, *, origin: str | None = None) -> bytes:
         "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation":
             f"{CODEBOOK_NS} Codebook.xsd",
     })
-    codes_el = ET.SubElement(root, f"{ns}Codes")
-    raw = {c["id"]: c for c in codebook_to_dict(codebook)["codes"]}
-
-    def add(parent_el: ET.Element, code_id: str) -> None:
-        code = codebook[code_id]
-        attrs = {"guid": code_guid(code.id), "name": code.label,
-                 "isCodable": "true" if code.codable else "false"}
-        if code.color:
-            attrs["color"] = code.color.upper()
-        el = ET.SubElement(parent_el, f"{ns}Code", attrs)
-        ET.SubElement(el, f"{ns}Description").text = _description(raw[code_id])
-        for child in codebook.children(code_id):
-            add(el, child.id)
-
-    for theme in codebook.themes():
-        add(codes_el, theme.id)
-    sets_el = ET.SubElement(root, f"{ns}Sets")
-    meta = {k: v for k, v in codebook_to_dict(codebook).items() if k != "codes"}
-    meta_set = ET.SubElement(sets_el, f"{ns}Set", {
-        "guid": str(uuid.uuid5(GUID_NAMESPACE, "codebook:" + codebook.name)).upper(),
-        "name": META_SET})
-    ET.SubElement(meta_set, f"{ns}Description").text = (
-        f"{MARKER}\n" + dump_yaml(meta, sort_keys=False, allow_unicode=True).strip())
-    for round_ in sorted({c.introduced_in for c in codebook.codes}):
-        round_set = ET.SubElement(sets_el, f"{ns}Set", {
-            "guid": str(uuid.uuid5(GUID_NAMESPACE, f"round:{round_}")).upper(),
-            "name": f"Round {round_}"})
-        ET.SubElement(round_set, f"{ns}Description").text = (
-            f"Codes introduced in coding round {round_}")
-        for code in codebook.codes:
-            if code.introduced_in == round_:
-                ET.SubElement(round_set, f"{ns}MemberCode", {"guid": code_guid(code.id)})
+    add_code_elements(ET.SubElement(root, f"{ns}Codes"), codebook, ns)
+    add_codebook_sets(ET.SubElement(root, f"{ns}Sets"), codebook, ns)
     ET.indent(root, space="  ")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
@@ -159,26 +184,17 @@ def export_qdc(codebook: Codebook, path: str | Path, *, overwrite: bool = False)
     return atomic_write_bytes(path, data, overwrite=overwrite)
 
 
-def check_qdc_structure(data: bytes) -> list[str]:
-    """Check the rules of ``Codebook.xsd`` that matter in practice; return the problems.
+def check_code_elements(root: Any, ns: str, *, notes: bool = False
+                        ) -> tuple[list[str], set[str]]:
+    """Check every ``Code`` under ``root``; return the problems and the codes' GUIDs.
 
-    Root ``CodeBook`` in the 1.0 namespace; ``Codes`` with at least one ``Code``; each
-    ``Code`` with a GUID, a name and ``isCodable``; ``Description`` before child codes;
-    colours ``#RRGGBB``; ``Sets`` (if any) non-empty, each ``Set`` with GUID and name,
-    ``MemberCode`` GUIDs pointing at codes.
+    Each ``Code`` needs a GUID (unique), a name and ``isCodable``; colours are ``#RRGGBB``;
+    ``Description`` comes first; inside a ``Code`` only ``Description``, child ``Code``
+    elements and, in a project (``notes=True``), ``NoteRef`` elements between the two.
     """
     problems: list[str] = []
-    try:
-        root = SafeET.fromstring(data)
-    except Exception as err:  # noqa: BLE001 - any parse error is reported as a problem
-        return [f"not well-formed XML: {err}"]
-    ns = f"{{{CODEBOOK_NS}}}"
-    if root.tag != f"{ns}CodeBook":
-        problems.append(f"root is {root.tag!r}; expected CodeBook in {CODEBOOK_NS}")
-    children = list(root)
-    if not children or children[0].tag != f"{ns}Codes":
-        problems.append("first child must be Codes")
     guids: set[str] = set()
+    allowed = [f"{ns}Description", *([f"{ns}NoteRef"] if notes else []), f"{ns}Code"]
     for el in root.iter(f"{ns}Code"):
         name = el.get("name")
         where = f"Code {name!r}"
@@ -198,8 +214,36 @@ def check_qdc_structure(data: bytes) -> list[str]:
         tags = [c.tag for c in el]
         if f"{ns}Description" in tags and tags.index(f"{ns}Description") != 0:
             problems.append(f"{where}: Description must come before child codes")
-        if any(t not in (f"{ns}Description", f"{ns}Code") for t in tags):
-            problems.append(f"{where}: only Description and Code may appear inside a Code")
+        if any(t not in allowed for t in tags):
+            problems.append(f"{where}: only {', '.join(a.split('}')[1] for a in allowed)} "
+                            "may appear inside a Code")
+        elif [allowed.index(t) for t in tags] != sorted(allowed.index(t) for t in tags):
+            problems.append(f"{where}: elements inside a Code must come in the order "
+                            f"{', '.join(a.split('}')[1] for a in allowed)}")
+    return problems, guids
+
+
+def check_qdc_structure(data: bytes) -> list[str]:
+    """Check the rules of ``Codebook.xsd`` that matter in practice; return the problems.
+
+    Root ``CodeBook`` in the 1.0 namespace; ``Codes`` with at least one ``Code``; each
+    ``Code`` with a GUID, a name and ``isCodable``; ``Description`` before child codes;
+    colours ``#RRGGBB``; ``Sets`` (if any) non-empty, each ``Set`` with GUID and name,
+    ``MemberCode`` GUIDs pointing at codes.
+    """
+    problems: list[str] = []
+    try:
+        root = SafeET.fromstring(data)
+    except Exception as err:  # noqa: BLE001 - any parse error is reported as a problem
+        return [f"not well-formed XML: {err}"]
+    ns = f"{{{CODEBOOK_NS}}}"
+    if root.tag != f"{ns}CodeBook":
+        problems.append(f"root is {root.tag!r}; expected CodeBook in {CODEBOOK_NS}")
+    children = list(root)
+    if not children or children[0].tag != f"{ns}Codes":
+        problems.append("first child must be Codes")
+    code_problems, guids = check_code_elements(root, ns)
+    problems.extend(code_problems)
     codes_el = root.find(f"{ns}Codes")
     if codes_el is not None and codes_el.find(f"{ns}Code") is None:
         problems.append("Codes is empty; the schema needs at least one Code")
@@ -234,8 +278,9 @@ def _parse_description(text: str, where: str) -> tuple[str, dict[str, Any]]:
     return text.strip(), {}
 
 
-def _codes_from_root(root: Any, ns: str, where: str) -> tuple[list[dict[str, Any]],
-                                                               dict[str, Any]]:
+def _codes_from_root(root: Any, ns: str, where: str,
+                     guids: dict[str, str] | None = None
+                     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     container = root.find(f"{ns}Codes") if root.tag.endswith("CodeBook") else None
     if container is None:
         book = root.find(f"{ns}CodeBook")
@@ -259,6 +304,8 @@ def _codes_from_root(root: Any, ns: str, where: str) -> tuple[list[dict[str, Any
             while code_id in used:
                 code_id, n = f"{base}_{n}", n + 1
         used.add(code_id)
+        if guids is not None and el.get("guid"):
+            guids[el.get("guid").strip("{}").upper()] = code_id
         item: dict[str, Any] = {"id": code_id, "label": el.get("name") or code_id}
         if parent:
             item["parent"] = parent
@@ -313,7 +360,7 @@ def _build(codes: list[dict[str, Any]], meta: dict[str, Any], where: str,
             "version": str(version) if isinstance(version, (str, int, float)) else version,
             "round": meta.get("round", max(rounds, default=1)),
             "codes": codes}
-    for key in ("authors", "description"):
+    for key in ("authors", "description", "retired"):
         if key in meta:
             data[key] = meta[key]
     return codebook_from_dict(data, where)

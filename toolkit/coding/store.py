@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +13,8 @@ from toolkit._spreadsheet import frame_to_csv, read_table
 from toolkit.codebook.model import Codebook
 from toolkit.errors import CodingError
 
-__all__ = ["CODING_COLUMNS", "RULE_COLUMNS", "make_codings", "save_codings", "load_codings",
-           "codings_path", "validate_codings"]
+__all__ = ["CODING_COLUMNS", "RULE_COLUMNS", "METHODS", "PEOPLE", "make_codings",
+           "save_codings", "load_codings", "codings_path", "validate_codings"]
 
 #: Columns of every codings table, in order. ``code_id`` empty means "seen, no code applies";
 #: ``start``/``end`` empty mean the whole segment.
@@ -21,6 +22,12 @@ CODING_COLUMNS = ("segment_id", "code_id", "coder", "round", "method", "start", 
                   "created_at")
 #: Extra columns of rule-based codings.
 RULE_COLUMNS = ("matched_text", "pattern")
+#: Values of the ``method`` column: a person's coding (``human``), a coding agreed after
+#: adjudication (``consensus``, under its own coder name), the rule coder (``rules``) and a
+#: topic model (``topic``). Rules and topics are methods, not coders.
+METHODS = ("human", "consensus", "rules", "topic")
+#: Methods whose codings people made; :func:`load_codings` returns only these by default.
+PEOPLE = ("human", "consensus")
 _DTYPES = {"segment_id": "string", "code_id": "string", "coder": "string", "round": "Int64",
            "method": "string", "start": "Int64", "end": "Int64", "memo": "string",
            "created_at": "string", "matched_text": "string", "pattern": "string"}
@@ -62,9 +69,9 @@ def validate_codings(codings: pd.DataFrame, *, codebook: Codebook | None = None,
         unknown = sorted(set(codings["segment_id"]) - set(segments["segment_id"]))
         if unknown:
             problems.append(f"segments not in the segments table: {unknown[:20]}")
-    bad_method = sorted(set(codings["method"].dropna()) - {"human", "rules", "topic"})
+    bad_method = sorted(set(codings["method"].dropna()) - set(METHODS))
     if bad_method:
-        problems.append(f"method must be human, rules or topic; found {bad_method}")
+        problems.append(f"method must be one of {', '.join(METHODS)}; found {bad_method}")
     if problems:
         raise CodingError(f"{where}: " + "; ".join(problems))
 
@@ -107,16 +114,36 @@ def save_codings(codings: pd.DataFrame, folder: str | Path, *, overwrite: bool =
 
 
 def load_codings(folder: str | Path, *, coders: list[str] | None = None,
-                 rounds: list[int] | None = None) -> pd.DataFrame:
+                 rounds: list[int] | None = None,
+                 methods: Sequence[str] | None = PEOPLE) -> pd.DataFrame:
     """Load saved codings (all coders and rounds, or those asked for) into one table.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Holds ``round<N>/<coder>.csv``.
+    coders : list of str, optional
+        Only these coders (file names); default all.
+    rounds : list of int, optional
+        Only these rounds; default all.
+    methods : sequence of str or None, default ``("human", "consensus")``
+        Only rows of these methods (:data:`METHODS`). By default people's codings: rule
+        and topic codings saved in the folder are left out unless asked for (e.g.
+        ``methods=["human", "rules"]``, or ``None`` for everything), so they never mix
+        into the human coders.
 
     Raises
     ------
     CodingError
-        When the folder has no codings (or none of the asked coders/rounds), or a file's
-        coder/round columns disagree with its name.
+        When the folder has no codings (or none of the asked coders/rounds/methods), or a
+        file's coder/round columns disagree with its name.
     """
     folder = Path(folder)
+    if methods is not None:
+        unknown = sorted(set(methods) - set(METHODS))
+        if unknown:
+            raise CodingError(f"load_codings: unknown method(s) {unknown}; choose from "
+                              f"{', '.join(METHODS)}")
     if not folder.is_dir():
         raise CodingError(f"{folder}: no such folder; give the folder that holds "
                           "round<N>/<coder>.csv")
@@ -144,9 +171,20 @@ def load_codings(folder: str | Path, *, coders: list[str] | None = None,
         if set(frame["coder"].dropna()) != {coder} or set(frame["round"].dropna()) != {round_}:
             raise CodingError(f"{path}: coder/round columns do not match the file's place "
                               f"(expected coder {coder!r}, round {round_})")
+        if methods is not None:
+            if frame["method"].isna().any():
+                line = int(frame.index[frame["method"].isna()][0]) + 2
+                raise CodingError(f"{path}: row {line} has no method; fill in one of "
+                                  f"{', '.join(METHODS)}")
+            frame = frame[frame["method"].isin(list(methods))]
+            if frame.empty:
+                continue
         frames.append(frame)
     if not frames:
         raise CodingError(f"{folder}: no codings found (looked for round<N>/<coder>.csv"
                           + (f" for coders {coders}" if coders else "")
-                          + (f" in rounds {rounds}" if rounds else "") + ")")
+                          + (f" in rounds {rounds}" if rounds else "")
+                          + (f" with method {', '.join(methods)}; pass methods=None for "
+                             "rule and topic codings too" if methods is not None else "")
+                          + ")")
     return make_codings(pd.concat(frames, ignore_index=True))

@@ -13,7 +13,10 @@ import re
 from collections.abc import Iterable
 
 __all__ = ["database_name", "database_from_urls", "combine", "csv_database",
-           "bibtex_file_database"]
+           "bibtex_file_database", "FORMAT_NAMES"]
+
+#: What ``database`` holds when a file gives no evidence of its database: the format's name.
+FORMAT_NAMES = frozenset({"ris", "csv", "bibtex", "endnote-xml"})
 
 #: Database names as exports write them (lower case) -> the name used in ``database``.
 DATABASE_NAMES: dict[str, str] = {

@@ -42,6 +42,7 @@ _FIELD = re.compile(
 _HEAD = re.compile(r'[ \t]*@(\w*)[ \t]*\{([^{}",=@\\]*),')
 _RESERVED = {"string", "comment", "preamble"}
 _LINE_START_AT = re.compile(r"\n\s*@")
+ESCAPED_NEWLINE = "\\\n"  # a backslash before a newline: see split_blocks
 
 
 def _fallback(text: str, lookahead: str, line: int) -> list[model.Block]:
@@ -137,7 +138,10 @@ def split_blocks(text: str) -> list[model.Block]:
     ['Entry', 'ImplicitComment']
     """
     starts = [m.start() for m in _BLOCK_START.finditer(text)]
-    if not starts:
+    if not starts or ESCAPED_NEWLINE in text:
+        # bibtexparser does not count a newline after a backslash as a line, so its line
+        # numbers (and where a lookahead line begins) cannot be rebuilt piece by piece:
+        # such texts (none of 107 real files has one) are split in one pass.
         return _fallback(text, "", 0)
     blocks: list[model.Block] = []
     if starts[0] > 0:

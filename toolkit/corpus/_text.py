@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +121,38 @@ def binary_kind(data: bytes) -> str | None:
     return None
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def decode_bytes(data: bytes, where: str | Path, encoding: str | None = None) -> DecodedText:
     """Decode ``data`` (read from ``where``); see :func:`read_text`."""
+    decoded = _decode_bytes(data, where, encoding)
+    problem = not_text(decoded.text)
+    if problem:
+        raise CorpusInputError(where, problem)
+    return decoded
+
+
+def not_text(text: str) -> str | None:
+    """Say why ``text`` is no export (control characters everywhere), else ``None``.
+
+    Real exports carry a stray control character now and then, never one in twenty.
+
+    Examples
+    --------
+    >>> not_text("@article{k, title={T}}") is None, not_text(chr(1) * 40)[:11]
+    (True, 'is not text')
+    """
+    sample = text[:65536]
+    controls = len(_CONTROL.findall(sample))
+    if controls <= max(8, len(sample) // 20):
+        return None
+    return (f"is not text ({controls} control characters in its first {len(sample):,} "
+            "characters); it is a binary file or a damaged export: export the references "
+            "again as RIS, BibTeX or CSV")
+
+
+def _decode_bytes(data: bytes, where: str | Path, encoding: str | None) -> DecodedText:
     if encoding is not None:
         try:
             codecs.lookup(encoding)

@@ -43,6 +43,7 @@ from toolkit.corpus._bibrecords import (
     target_fields,
 )
 from toolkit.corpus._database import bibtex_file_database
+from toolkit.corpus._fastsplit import ESCAPED_NEWLINE
 from toolkit.corpus._names import format_name
 from toolkit.corpus._schema import LoadResult, LoadWarning
 from toolkit.corpus._text import read_text
@@ -70,8 +71,8 @@ def _pieces(text: str, parts: int) -> list[tuple[str, str, int]]:
     Returns ``(piece, lookahead, line_offset)``: ``lookahead`` is the first line of the next
     piece (empty for the last).
     """
-    if parts <= 1 or len(text) < 2:
-        return [(text, "", 0)]
+    if parts <= 1 or len(text) < 2 or ESCAPED_NEWLINE in text:
+        return [(text, "", 0)]  # bibtexparser's line count cannot be cut (see split_blocks)
     size = len(text) // parts
     cuts = [0]
     for target in range(size, len(text), size):

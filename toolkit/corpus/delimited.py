@@ -466,6 +466,4 @@ def read_csv(path: str | Path, *, encoding: str | None = None,
         result = parse_wos_string(text, str(path))
     else:
         result = parse_csv_string(text, str(path), delimiter=delimiter)
-    if decoded.fallback:
-        return with_encoding_warning(result, path, decoded.problem)
-    return result
+    return with_encoding_warning(result, path, decoded)

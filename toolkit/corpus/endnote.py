@@ -261,6 +261,4 @@ def read_endnote_xml(path: str | Path, *, encoding: str | None = None) -> LoadRe
     path = Path(path)
     decoded = read_text(path, encoding)
     result = parse_endnote_xml_string(decoded.text, str(path))
-    if decoded.fallback:
-        return with_encoding_warning(result, path, decoded.problem)
-    return result
+    return with_encoding_warning(result, path, decoded)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.corpus._schema import LoadResult, LoadWarning, SkippedFile
-from toolkit.corpus._text import binary_kind, read_bytes
+from toolkit.corpus._text import binary_kind, not_text, read_bytes
 from toolkit.corpus.bibtex import read_bibtex, read_bibtex_files
 from toolkit.corpus.delimited import read_csv
 from toolkit.corpus.endnote import read_endnote_xml
@@ -115,6 +115,9 @@ def detect_format(path: str | Path, data: bytes | None = None) -> tuple[str | No
         return None, (f"is {binary}, not a text export; save it as CSV (or export the "
                       "references as RIS/BibTeX) and load that file")
     head = _head_text(data)
+    problem = not_text(head)
+    if problem:
+        return None, problem
     first = next((line for line in head.split("\n") if line.strip()), "").lstrip("\ufeff")
     by_suffix = SUFFIXES.get(suffix)
     if _XML.match(head):

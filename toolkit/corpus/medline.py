@@ -183,6 +183,4 @@ def read_medline(path: str | Path, *, encoding: str | None = None,
     path = Path(path)
     decoded = read_text(path, encoding)
     result = parse_medline_string(decoded.text, str(path), workers=workers)
-    if decoded.fallback:
-        return with_encoding_warning(result, path, decoded.problem)
-    return result
+    return with_encoding_warning(result, path, decoded)

@@ -47,7 +47,7 @@ from toolkit.corpus._tagread import (
     rename_duplicates,
     stray_failures,
 )
-from toolkit.corpus._text import read_text
+from toolkit.corpus._text import DecodedText, read_text
 
 __all__ = ["read_ris", "parse_ris_string", "RIS_ENTRY_TYPES", "ENTRY_RIS_TYPES",
            "RIS_FORMAT", "EXTRA_TAGS", "ris_tag_for", "stray_failures", "rename_duplicates",
@@ -251,9 +251,11 @@ READER = TagReader(
     outside="text outside any TY ... ER record")
 
 
-def with_encoding_warning(result: LoadResult, path: Path, problem: str) -> LoadResult:
-    """Prepend an ``encoding`` warning to ``result``."""
-    warning = LoadWarning(str(path), None, "encoding", problem)
+def with_encoding_warning(result: LoadResult, path: Path, decoded: DecodedText) -> LoadResult:
+    """Prepend an ``encoding`` warning to ``result`` when ``decoded`` fell back to cp1252."""
+    if not decoded.fallback:
+        return result
+    warning = LoadWarning(str(path), None, "encoding", decoded.problem)
     return replace(result, warnings=(warning, *result.warnings))
 
 
@@ -287,6 +289,4 @@ def read_ris(path: str | Path, *, encoding: str | None = None,
     path = Path(path)
     decoded = read_text(path, encoding)
     result = parse_ris_string(decoded.text, str(path), workers=workers)
-    if decoded.fallback:
-        return with_encoding_warning(result, path, decoded.problem)
-    return result
+    return with_encoding_warning(result, path, decoded)

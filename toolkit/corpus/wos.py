@@ -185,6 +185,4 @@ def read_wos(path: str | Path, *, encoding: str | None = None,
     path = Path(path)
     decoded = read_text(path, encoding)
     result = parse_wos_string(decoded.text, str(path), workers=workers)
-    if decoded.fallback:
-        return with_encoding_warning(result, path, decoded.problem)
-    return result
+    return with_encoding_warning(result, path, decoded)

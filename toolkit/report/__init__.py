@@ -6,6 +6,7 @@ analysis of its own.
 """
 
 from toolkit.report.figures import (
+    plot_cooccurrence,
     plot_corpus_counts,
     plot_heatmap,
     plot_prisma,
@@ -15,13 +16,16 @@ from toolkit.report.figures import (
     save_figure,
 )
 from toolkit.report.prisma import PRISMA_BOXES, compute_prisma
+from toolkit.report.quotes import export_quotes
 from toolkit.report.tables import FORMATS, export_table, to_latex, to_markdown
 
 __all__ = [
     "FORMATS",
     "PRISMA_BOXES",
     "compute_prisma",
+    "export_quotes",
     "export_table",
+    "plot_cooccurrence",
     "plot_corpus_counts",
     "plot_heatmap",
     "plot_prisma",

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from toolkit._io import atomic_write_bytes
 from toolkit.corpus.summary import CountBy, compute_counts
 
-__all__ = ["plot_heatmap", "plot_status", "plot_prisma", "plot_corpus_counts",
+__all__ = ["plot_heatmap", "plot_cooccurrence", "plot_status", "plot_prisma", "plot_corpus_counts",
            "plot_topic_sizes", "plot_topics_by", "save_figure"]
 
 
@@ -39,6 +39,48 @@ def plot_heatmap(frame: pd.DataFrame, *, ax: Axes | None = None, title: str = ""
         ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=8,
                 color="white" if top and value > 0.6 * top else "black")
     ax.figure.colorbar(image, ax=ax, fraction=0.035)
+    ax.set_title(title)
+    return ax
+
+
+def plot_cooccurrence(matrix: pd.DataFrame, *, ax: Axes | None = None, title: str = "",
+                      labels: dict[str, str] | None = None, cmap: str = "Purples") -> Axes:
+    """Heatmap of a co-occurrence matrix (:func:`toolkit.coding.compute_cooccurrence`).
+
+    Only the lower triangle is drawn (the matrix is symmetric); counts are written as whole
+    numbers, Jaccard indices with two decimals. The diagonal (a code with itself) is shown
+    for counts (segments with the code) and left blank for Jaccard (always 1).
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        Square, codes as index and columns.
+    ax : Axes, optional
+    title : str
+    labels : dict, optional
+        Code id -> label for the axes (default: the ids).
+    cmap : str
+    """
+    import matplotlib.pyplot as plt
+
+    values = matrix.to_numpy(dtype=float)
+    n = len(values)
+    jaccard = bool(n) and np.allclose(np.diag(values), 1.0) and values.max() <= 1.0
+    mask = np.triu(np.ones((n, n), dtype=bool), k=1 if not jaccard else 0)
+    shown = np.where(mask, np.nan, values)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.45 * n + 3, 0.45 * n + 2))
+    image = ax.imshow(shown, cmap=cmap, aspect="auto", vmin=0)
+    names = [str((labels or {}).get(c, c)) for c in matrix.columns]
+    ax.set_xticks(range(n), names, rotation=50, ha="right", fontsize=8)
+    ax.set_yticks(range(n), [str((labels or {}).get(i, i)) for i in matrix.index], fontsize=8)
+    top = np.nanmax(shown) if np.isfinite(shown).any() else 0
+    for (i, j), value in np.ndenumerate(shown):
+        if np.isfinite(value) and value > 0:
+            ax.text(j, i, f"{value:.2f}" if jaccard else f"{value:g}", ha="center",
+                    va="center", fontsize=7, color="white" if value > 0.6 * top else "black")
+    ax.figure.colorbar(image, ax=ax, fraction=0.035,
+                       label="Jaccard index" if jaccard else "segments")
     ax.set_title(title)
     return ax
 

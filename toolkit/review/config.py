@@ -19,7 +19,8 @@ Keys (all optional but ``title``)::
     screening                    CSV: record_id, stage, decision, reason
     segments                     from (abstracts | documents | evidence), unit, column,
                                  documents, evidence, audit, document_id
-    coding                       codebook, rounds {n: file}, codings, coders, rule_scores
+    coding                       codebook, rounds {n: file}, codings, coders (primary
+                                 first), use_rounds, consensus, methods, rule_scores
     cases                        {kind of case: [code ids]}: for the cross-case table
     triangulation                by [record columns], min_groups, min_works
     coverage                     [segment or record columns], e.g. [rq, year]
@@ -53,7 +54,7 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "segments": {"from": str, "unit": str, "column": str, "documents": str, "evidence": str,
                  "audit": str, "document_id": str},
     "coding": {"codebook": str, "rounds": dict, "codings": str, "coders": list,
-               "rule_scores": str},
+               "use_rounds": list, "consensus": str, "methods": list, "rule_scores": str},
     "triangulation": {"by": (list, str), "min_groups": int, "min_works": int},
     "topics": {"embedding": str, "stop_words": list, "min_topic_size": (int, type(None))},
     "report": {"about": str, "limitations": list, "prisma_notes": dict,

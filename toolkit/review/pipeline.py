@@ -17,7 +17,7 @@ import json
 import os
 import platform
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -32,7 +32,9 @@ from toolkit.codebook import Codebook, export_qdc
 from toolkit.coding import (
     RuleCoder,
     SegmentWarning,
+    combine_with_consensus,
     compute_rule_metrics,
+    export_qdpx,
     find_records_without_text,
     load_codings,
     make_codings,
@@ -41,14 +43,17 @@ from toolkit.coding import (
 from toolkit.corpus import compute_corpus_summary, compute_database_overlap
 from toolkit.corpus.summary import compute_counts
 from toolkit.errors import ToolkitError, TopicModelError
+from toolkit.memos import load_memos
 from toolkit.report import figures as plots
 from toolkit.report import prisma
 from toolkit.report.tables import export_table
 from toolkit.review.evidence import compute_evidence_counts
 from toolkit.review.project import Review, load_review
+from toolkit.review.rounds import round_codebooks
 from toolkit.review.sources import compute_search_table
 
-__all__ = ["reproduce", "ReproduceResult", "STAGES", "check_reproduce_output"]
+__all__ = ["reproduce", "ReproduceResult", "STAGES", "check_reproduce_output",
+           "choose_human_coding", "HumanCoding"]
 
 #: The stages, in order, as the progress display names them.
 STAGES = ("load review", "codebook", "rule coding", "agreement", "topic model",
@@ -59,6 +64,12 @@ _PACKAGES = ("slr-toolkit", "pandas", "numpy", "bibtexparser", "rispy", "spacy",
              "krippendorff", "matplotlib", "rapidfuzz")
 #: Topic models need at least this many segments; fewer, and the stage is skipped.
 MIN_TOPIC_SEGMENTS = 10
+#: Methods that method triangulation can compare (``coding.methods``, ``--methods``).
+METHODS = ("human", "rules", "topics")
+#: The review folder's memos (:mod:`toolkit.memos`): ``memos/<kind>/<target>.md``.
+MEMOS_DIR = "memos"
+#: Coder name of an adjudicated coding when review.yaml names none.
+DEFAULT_CONSENSUS = "consensus"
 #: Source groups above this many are tabled but not drawn (a bar chart would be unreadable).
 MAX_GROUPS_DRAWN = 8
 
@@ -97,6 +108,18 @@ class Settings:
     coverage : tuple of str
         Segment or record columns for coverage tables.
     n_boot, random_state : int
+    coders : tuple of str or None
+        The human coders (``coding.coders``; None: every one in the codings folder). The
+        first is the primary coder, whose coding the analysis uses where no consensus
+        decides; all of them are compared in investigator triangulation.
+    rounds : tuple of int or None
+        The coding rounds whose codings are used (``coding.use_rounds``; None: all).
+    consensus : str or None
+        Coder name of the adjudicated coding (``coding.consensus``); None: ``consensus``
+        when the folder holds it.
+    methods : tuple of str
+        What method triangulation compares (``coding.methods``): ``human`` and any of
+        ``rules`` and ``topics``.
     """
 
     embedding: str
@@ -110,17 +133,40 @@ class Settings:
     n_boot: int
     random_state: int
     rule_scores: str = "in-sample"
+    coders: tuple[str, ...] | None = None
+    rounds: tuple[int, ...] | None = None
+    consensus: str | None = None
+    methods: tuple[str, ...] = METHODS
     notes: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
     def of(cls, review: Review, *, embedding: str | None = None, n_boot: int = 1000,
-           random_state: int = 0) -> Settings:
-        """Read the settings of ``review``; arguments given here win."""
+           random_state: int = 0, coders: Sequence[str] | None = None,
+           rounds: Sequence[int] | None = None, consensus: str | None = None,
+           methods: Sequence[str] | None = None) -> Settings:
+        """Read the settings of ``review``; arguments given here win.
+
+        Raises
+        ------
+        ToolkitError
+            For a method other than human, rules and topics, or methods without human.
+        """
         topics = review.protocol.get("topics") or {}
         tri = review.protocol.get("triangulation") or {}
         coding = review.protocol.get("coding") or {}
         by = tri.get("by") or ["source_group"]
         stop = review.stop_words
+        coders = coders if coders is not None else review.coders
+        rounds = rounds if rounds is not None else coding.get("use_rounds")
+        methods = tuple(methods if methods is not None else coding.get("methods") or METHODS)
+        unknown = sorted(set(methods) - set(METHODS))
+        if unknown or "human" not in methods:
+            raise ToolkitError(f"{review.folder}: methods {list(methods)}: method "
+                               f"triangulation compares 'human' with any of 'rules' and "
+                               f"'topics'; unknown: {unknown}" if unknown else
+                               f"{review.folder}: methods {list(methods)} leave out 'human'; "
+                               "method triangulation compares the human coding with the "
+                               "others")
         return cls(
             embedding=str(embedding or topics.get("embedding") or "tfidf"),
             stop_words=None if stop is None else tuple(stop),
@@ -131,7 +177,11 @@ class Settings:
             min_works=int(tri.get("min_works", 1)),
             coverage=tuple(review.protocol.get("coverage") or ["rq", "year"]),
             n_boot=n_boot, random_state=random_state,
-            rule_scores=str(coding.get("rule_scores") or "in-sample"))
+            rule_scores=str(coding.get("rule_scores") or "in-sample"),
+            coders=tuple(str(c) for c in coders) if coders else None,
+            rounds=tuple(int(r) for r in rounds) if rounds else None,
+            consensus=consensus or coding.get("consensus") or None,
+            methods=methods)
 
 
 def shared_words(texts: list[str], *, min_share: float = 0.5) -> tuple[str, ...]:
@@ -170,15 +220,17 @@ def _reproducibility(embedding: str) -> dict[str, str]:
             "BLAS kernels, thread count): every table (CSV, XLSX, Markdown, LaTeX), "
             "codebook.qdc and report.html are identical; the stable reduction rounds "
             "similarities before ranking neighbours and lays documents out without "
-            "CPU-dependent arithmetic. Figures (PNG) are identical as long as matplotlib "
-            "and FreeType are the same versions."
+            "CPU-dependent arithmetic, and ties are broken by index wherever NumPy's "
+            "CPU-specific sorting code would decide them. Figures (PNG) are identical as "
+            "long as matplotlib and FreeType are the same versions."
             if lexical else
             "The topic model's embeddings come from PyTorch or model2vec, whose float32 "
             "results depend on the CPU; topic tables, the method triangulation and "
             "report.html may differ on another machine (the stability table says how "
             "much the topics move under perturbation). Every other table is identical."),
         "decided_by": "environment: the BLAS library and kernel, the CPU features that "
-                      "select vector code, and the CPU numba compiles for",
+                      "select vector code (NumPy's sorting among them), and the CPU numba "
+                      "compiles for",
     }
 
 
@@ -271,6 +323,8 @@ def _listing(names: list[str], limit: int = 10) -> str:
 def reproduce(out: str | Path = "out", *, corpus: str | Path | None = None,
               codebook_path: str | Path | None = None, codings_dir: str | Path | None = None,
               embedding: str | None = None, n_boot: int = 1000, random_state: int = 0,
+              coders: Sequence[str] | None = None, rounds: Sequence[int] | None = None,
+              consensus: str | None = None, methods: Sequence[str] | None = None,
               progress: bool = True, overwrite: bool = True) -> ReproduceResult:
     """Run the whole method on a review folder and write every artefact into ``out``.
 
@@ -291,6 +345,19 @@ def reproduce(out: str | Path = "out", *, corpus: str | Path | None = None,
     n_boot : int, default 1000
         Bootstrap replicates for agreement intervals.
     random_state : int, default 0
+    coders : sequence of str, optional
+        The human coders, primary coder first (default: ``coding.coders`` of review.yaml,
+        else every human coder in the codings folder, the one who coded most segments as
+        primary). Other people's files in the folder are left alone.
+    rounds : sequence of int, optional
+        Use the codings of these rounds only (default: ``coding.use_rounds``, else all).
+        Each coding is checked against its own round's codebook (``coding.rounds``).
+    consensus : str, optional
+        Coder name of the adjudicated coding (default: ``coding.consensus``, else
+        ``consensus`` when present). Where it decided a segment, the analysis uses it.
+    methods : sequence of str, optional
+        What method triangulation compares: ``human`` with ``rules`` and/or ``topics``
+        (default: ``coding.methods``, else all three).
     progress : bool, default True
         Show a progress bar of the stages (on stderr).
     overwrite : bool, default True
@@ -314,7 +381,8 @@ def reproduce(out: str | Path = "out", *, corpus: str | Path | None = None,
     book_path = Path(codebook_path) if codebook_path else review.codebook_path()
     codings_path = Path(codings_dir) if codings_dir else review.codings_dir
     settings = Settings.of(review, embedding=embedding, n_boot=n_boot,
-                           random_state=random_state)
+                           random_state=random_state, coders=coders, rounds=rounds,
+                           consensus=consensus, methods=methods)
     with staged_directory(out, replace=check_reproduce_output) as work:
         status = _run(work, review, book_path, codings_path, settings, progress)
     absolute = Path(os.path.abspath(out))
@@ -339,9 +407,13 @@ class Results:
     analysis_from: str
     skipped: pd.DataFrame
     human: pd.DataFrame | None = None
+    people: HumanCoding | None = None
+    memos: pd.DataFrame | None = None
     rules: pd.DataFrame | None = None
     metrics: pd.DataFrame | None = None
     agree: pd.DataFrame | None = None
+    people_agree: pd.DataFrame | None = None
+    method_agree: Any = None
     model: Any = None
     stability: Any = None
     topic_table: pd.DataFrame | None = None
@@ -361,23 +433,153 @@ class Results:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class HumanCoding:
+    """The people's codings a run uses, and how they were chosen.
+
+    Attributes
+    ----------
+    codings : DataFrame
+        The chosen coders' codings (of the chosen rounds) and the consensus, if any.
+    coders : tuple of str
+        The human coders, primary first.
+    consensus : str or None
+        Coder name of the consensus coding used, if any.
+    books : tuple of Codebook
+        The codebook of each round the codings come from.
+    analysis : DataFrame
+        One human coding: the primary coder's, with the consensus where it decided (codes
+        renamed or merged since carried to the analysis codebook's ids).
+    """
+
+    codings: pd.DataFrame
+    coders: tuple[str, ...]
+    consensus: str | None
+    books: tuple[Codebook, ...]
+    analysis: pd.DataFrame
+
+    @property
+    def primary(self) -> str:
+        """The coder whose coding the analysis uses where no consensus decides."""
+        return self.coders[0]
+
+
+def _current_ids(book: Codebook) -> dict[str, str]:
+    """Earlier ids (renamed or merged away) -> the id the analysis codebook uses now."""
+    current: dict[str, str] = {}
+    for code in book.codes:
+        for old in (*code.lineage.renamed_from, *code.lineage.merged_from):
+            current.setdefault(old, code.id)
+    for _ in range(len(current)):  # chains: a renamed in round 2, then merged in round 3
+        changed = {k: current.get(v, v) for k, v in current.items()}
+        if changed == current:
+            break
+        current = changed
+    return current
+
+
 def _load_codings(review: Review, book: Codebook, segments: pd.DataFrame,
-                  codings_path: Path, book_path: Path) -> pd.DataFrame | None:
-    """Load the human codings the analysis uses (None when the review has none yet)."""
+                  codings_path: Path, book_path: Path, settings: Settings
+                  ) -> HumanCoding | None:
+    """Load the people's codings the analysis uses (None when the review has none yet).
+
+    Only the chosen coders' files are read into the analysis, each checked against its
+    own round's codebook, so another person's extra file (a student's round 3) never
+    breaks a run that does not use it. Rule and topic codings saved in the folder are
+    methods, never coders.
+    """
     if not codings_path.is_dir() or not any(codings_path.glob("round*/*.csv")):
         return None
-    codings = load_codings(codings_path)
-    validate_codings(codings, codebook=book, segments=segments,
-                     where=f"{codings_path} with {book_path}")
-    human = codings[codings["method"] == "human"]
-    if review.coders:
-        human = human[human["coder"].isin(review.coders)]
-    if human.empty:
+    everything = load_codings(codings_path, methods=None)
+    if settings.rounds is not None:
+        missing = sorted(set(settings.rounds) - set(everything["round"].dropna().astype(int)))
+        if missing:
+            there = sorted(int(r) for r in everything["round"].dropna().unique())
+            raise ToolkitError(f"{codings_path}: no codings of round(s) {missing}; the rounds "
+                               f"there are {there}")
+        everything = everything[everything["round"].isin(list(settings.rounds))]
+    human = everything[everything["method"] == "human"]
+    present = sorted(human["coder"].dropna().unique())
+    if settings.coders is not None:
+        unknown = [c for c in settings.coders if c not in present]
+        if unknown:
+            raise ToolkitError(f"{codings_path}: no human codings of coder(s) {unknown}"
+                               + (f" in rounds {list(settings.rounds)}" if settings.rounds
+                                  else "")
+                               + f"; the human coders there are {present} (rule codings are "
+                               "a method, not a coder)")
+        coders = tuple(dict.fromkeys(settings.coders))
+    elif present:
+        coded = human.dropna(subset=["code_id"]).groupby("coder")["segment_id"].nunique()
+        coders = tuple(sorted(present, key=lambda c: (-int(coded.get(c, 0)), c)))
+    else:
         return None
-    if human.dropna(subset=["code_id"]).empty:
+    name = settings.consensus or DEFAULT_CONSENSUS
+    agreed = everything[(everything["coder"] == name) & (everything["method"] == "consensus")]
+    if agreed.empty and settings.consensus is not None:
+        raise ToolkitError(f"{codings_path}: no consensus coding of {name!r}; adjudicate "
+                           f"with slr adjudicate {review.folder} (or leave --consensus out)")
+    chosen = make_codings(pd.concat([human[human["coder"].isin(coders)], agreed],
+                                    ignore_index=True))
+    rounds = sorted(int(r) for r in chosen["round"].dropna().unique())
+    books = round_codebooks(review, rounds, book=book, book_path=book_path)
+    for (round_, coder), part in chosen.groupby(["round", "coder"], sort=True):
+        round_book, round_path = books[int(round_)]
+        validate_codings(part, codebook=round_book, segments=segments,
+                         where=f"{codings_path / f'round{int(round_)}' / f'{coder}.csv'} "
+                               f"with its round's codebook {round_path}")
+    primary = chosen[chosen["coder"] == coders[0]]
+    if primary["round"].nunique() > 1:  # a recoding in a later round replaces the earlier one
+        latest = primary.groupby("segment_id")["round"].transform("max")
+        primary = primary[primary["round"] == latest]
+    analysis = primary if agreed.empty else combine_with_consensus(primary, agreed)
+    if analysis.dropna(subset=["code_id"]).empty:
         raise triangulation.TriangulationError(f"{codings_path}: no human codings with a "
                                                "code")
-    return make_codings(human)
+    current = _current_ids(book)
+    analysis = analysis.assign(code_id=analysis["code_id"].map(
+        lambda c: current.get(c, c) if isinstance(c, str) else c).astype("string"))
+    unknown = sorted(set(analysis["code_id"].dropna()) - set(book.ids))
+    if unknown:
+        raise ToolkitError(
+            f"{codings_path}: the analysis coding ({coders[0]}"
+            + (f" with {name}" if not agreed.empty else "") + f") uses codes that the "
+            f"analysis codebook {book_path} does not have: {unknown[:10]}; name the newest "
+            "round's codebook as coding.codebook in review.yaml (slr codebook does this), or "
+            "retire codes only after recoding them")
+    return HumanCoding(chosen, coders, None if agreed.empty else name,
+                       tuple(b for b, _ in books.values()), make_codings(analysis))
+
+
+def choose_human_coding(review: Review, segments: pd.DataFrame, *,
+                        coders: Sequence[str] | None = None,
+                        rounds: Sequence[int] | None = None, consensus: str | None = None,
+                        codebook_path: str | Path | None = None,
+                        codings_dir: str | Path | None = None) -> HumanCoding | None:
+    """Return the human coding a review's analysis uses, chosen as ``reproduce`` chooses it.
+
+    Parameters
+    ----------
+    review : Review
+    segments : DataFrame
+        The review's segments (codings are checked against them).
+    coders, rounds, consensus : optional
+        As for :func:`reproduce` (defaults from review.yaml's ``coding`` section).
+    codebook_path, codings_dir : optional
+        Instead of the review's.
+
+    Returns
+    -------
+    HumanCoding or None
+        None when no person has coded yet.
+    """
+    from toolkit.codebook import load_codebook
+
+    book_path = Path(codebook_path) if codebook_path else review.codebook_path()
+    folder = Path(codings_dir) if codings_dir else review.codings_dir
+    settings = Settings.of(review, coders=coders, rounds=rounds, consensus=consensus)
+    return _load_codings(review, load_codebook(book_path), segments, folder, book_path,
+                         settings)
 
 
 def _segments(review: Review) -> tuple[pd.DataFrame, list[str]]:
@@ -431,7 +633,8 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
         raise ToolkitError(f"{book_path}: no codebook here; review.yaml's coding.codebook "
                            "names it")
     book = load_codebook(book_path)
-    human = _load_codings(review, book, segments, codings_path, book_path)
+    people = _load_codings(review, book, segments, codings_path, book_path, settings)
+    human = people.analysis if people is not None else None
     bar = tqdm(total=len(STAGES), initial=2, disable=not progress, desc="reproduce",
                unit="stage")
 
@@ -440,8 +643,10 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
     results = Results(review, book, settings, segments,
                       analysis=human if human is not None else rules,
                       analysis_from="human" if human is not None else "rules",
-                      skipped=skipped, human=human, rules=rules, screening=screening)
+                      skipped=skipped, human=human, people=people, rules=rules,
+                      screening=screening)
     results.warnings += segment_notes
+    results.memos = load_memos(review.folder / MEMOS_DIR)
     if human is not None:
         results.metrics = compute_rule_metrics(rules, human, codebook=book, level="theme")
     else:
@@ -455,12 +660,7 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
     done()
 
     stage("agreement")
-    both = None
-    if human is not None:
-        both = make_codings(pd.concat([human, rules], ignore_index=True))
-        results.agree = agreement.compute_agreement(
-            both, codebook=book, level="theme", n_boot=settings.n_boot,
-            random_state=settings.random_state)
+    _agreement(results)
     done()
 
     stage("topic model")
@@ -472,7 +672,7 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
     done()
 
     stage("triangulation")
-    _triangulate(results, both)
+    _triangulate(results)
     done()
 
     stage("export tables")
@@ -485,6 +685,7 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
 
     stage("REFI-QDA")
     export_qdc(book, work / "codebook.qdc")
+    _qdpx(results, work / "project.qdpx")
     done()
 
     stage("PRISMA")
@@ -496,8 +697,10 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
     done()
 
     stage("manifest")
+    memo_dir = review.folder / MEMOS_DIR
     inputs = sorted({*review.input_files(), book_path.resolve(),
-                     *(codings_path.rglob("*.csv") if codings_path.is_dir() else [])})
+                     *(codings_path.rglob("*.csv") if codings_path.is_dir() else []),
+                     *(memo_dir.rglob("*.md") if memo_dir.is_dir() else [])})
     outputs = sorted(p for p in work.rglob("*") if p.is_file())
     manifest = {
         "tool": "slr reproduce",
@@ -510,7 +713,12 @@ def _run(work: Path, review: Review, book_path: Path, codings_path: Path,
                      "stop_words": list(results.settings.stop_words or ()),
                      "stop_words_from": results.settings.stop_words_from,
                      "triangulation_by": list(settings.by), "min_groups": settings.min_groups,
-                     "codings_used": results.analysis_from},
+                     "codings_used": results.analysis_from,
+                     **({"coders": list(results.people.coders),
+                         "consensus": results.people.consensus,
+                         "rounds": sorted({b.round for b in results.people.books})}
+                        if results.people is not None else {}),
+                     "methods": list(settings.methods)},
         "inputs": {_relative(p): _sha256(p) for p in inputs},
         "outputs": {str(p.relative_to(work)): _sha256(p) for p in outputs},
     }
@@ -574,7 +782,33 @@ def _quiet_unknown(call: Callable[[], triangulation.TriangulationTable], results
     return table
 
 
-def _triangulate(results: Results, both: pd.DataFrame | None) -> None:
+def _agreement(results: Results) -> None:
+    """Agreement between the people (investigator) and between the methods."""
+    people, settings = results.people, results.settings
+    if people is None:
+        return
+    if len(people.coders) > 1:
+        results.people_agree = agreement.compute_agreement(
+            people.codings, coders=people.coders, codebook=people.books, level="theme",
+            n_boot=settings.n_boot, random_state=settings.random_state)
+        left = results.people_agree.attrs.get("left_out") or []
+        if left:
+            results.warnings.append(
+                f"agreement between {', '.join(people.coders)}: themes not in every coder's "
+                f"round are left out: {', '.join(left)}")
+    else:
+        results.notes["investigator"] = (
+            f"One person ({people.primary}) coded the segments: investigator triangulation "
+            "needs a second human coder (slr sheet).")
+    if "rules" in settings.methods:
+        results.method_agree = triangulation.compute_method_agreement(
+            results.human, results.rules, results.book, n_boot=settings.n_boot,
+            random_state=settings.random_state)
+        results.agree = results.method_agree.tidy.rename(
+            columns={"row": "code_id", "column": "metric"})
+
+
+def _triangulate(results: Results) -> None:
     review, book, settings = results.review, results.book, results.settings
     records, segments, codings = review.records, results.segments, results.analysis
     cases = review.cases
@@ -595,12 +829,31 @@ def _triangulate(results: Results, both: pd.DataFrame | None) -> None:
             lambda b=by: triangulation.compute_coverage(codings, segments, book, by=b,
                                                         records=records, cases=cases),
             results))
-    if both is not None and results.human is not None:
+    people = results.people
+    if people is not None and len(people.coders) > 1:
         results.investigator = triangulation.compute_investigator_triangulation(
-            both, book, agreement=results.agree)
-        topics = results.model.document_topics_ if results.model is not None else None
+            people.codings, list(people.books), coders=people.coders,
+            consensus=people.consensus, n_boot=settings.n_boot,
+            random_state=settings.random_state, agreement=results.people_agree)
+    if people is not None and "rules" in settings.methods:
+        topics = (results.model.document_topics_
+                  if results.model is not None and "topics" in settings.methods else None)
         results.method = triangulation.compute_method_triangulation(
             results.human, results.rules, topics, book)
+
+
+def _qdpx(results: Results, path: Path) -> None:
+    """Write the coded review as a REFI-QDA project for NVivo, ATLAS.ti or MAXQDA."""
+    parts = [results.rules]
+    if results.people is not None:
+        current = _current_ids(results.book)
+        people = results.people.codings
+        parts.insert(0, people.assign(code_id=people["code_id"].map(
+            lambda c: current.get(c, c) if isinstance(c, str) else c).astype("string")))
+    codings = make_codings(pd.concat(parts, ignore_index=True))
+    codings = codings[codings["code_id"].isna() | codings["code_id"].isin(results.book.ids)]
+    export_qdpx(path, results.book, results.segments, codings, memos=results.memos,
+                name=results.review.title)
 
 
 def _tables(results: Results, tables_dir: Path) -> None:
@@ -628,6 +881,8 @@ def _tables(results: Results, tables_dir: Path) -> None:
         plain["rule_metrics_by_theme"] = results.metrics
     if results.agree is not None:
         plain["agreement_by_theme"] = agreement.agreement_table(results.agree)
+    if results.people_agree is not None:
+        plain["agreement_between_coders"] = agreement.agreement_table(results.people_agree)
     if results.model is not None:
         plain.update({
             "topics": results.topic_table,
@@ -641,7 +896,7 @@ def _tables(results: Results, tables_dir: Path) -> None:
     for name, frame in results.plain.items():
         export_table(frame, tables_dir, name)
     for table in [*results.sources, results.cases, *results.coverage, results.investigator,
-                  results.method]:
+                  results.method_agree, results.method]:
         if table is not None:
             export_table(table, tables_dir)
 

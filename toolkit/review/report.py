@@ -190,14 +190,33 @@ def _triangulation(results: Results, labels: dict[str, str]) -> list[str]:
 
 def _coding(results: Results, labels: dict[str, str]) -> list[str]:
     parts: list[str] = []
-    if results.agree is not None and results.investigator is not None:
-        raters = sorted({*results.human["coder"].unique(), *results.rules["coder"].unique()})
-        parts += ["<h2>Agreement between coders</h2>",
-                  _says(describe.describe_agreement(results.agree, labels, raters)),
-                  _note("Per theme, with 95% bootstrap intervals over segments."),
+    people = results.people
+    if results.investigator is not None and people is not None:
+        coders = list(people.coders)
+        parts += ["<h2>Investigator triangulation: agreement between coders</h2>",
+                  _says(describe.describe_agreement(results.people_agree, labels, coders)),
+                  _note("Per theme, with 95% bootstrap intervals over segments, on the "
+                        "segments every coder saw and the themes every coder's round had."),
+                  render_table(results.plain["agreement_between_coders"], labels=labels)]
+        if people.consensus is not None:
+            parts += [_note(f"Before and after adjudication: each coder against the "
+                            f"consensus coding ({people.consensus}), which the analysis uses "
+                            f"where it decided, and {people.primary}'s coding elsewhere."),
+                      render_table(results.investigator.wide, labels=labels)]
+    elif "investigator" in results.notes:
+        parts += ["<h2>Investigator triangulation</h2>",
+                  f"<p class='note'>{escape(results.notes['investigator'])}</p>"]
+    if results.agree is not None:
+        parts += ["<h2>Method triangulation</h2>",
+                  "<h3>Agreement between the human coding and the rule coder</h3>",
+                  _says(describe.describe_agreement(results.agree, labels,
+                                                    ["the human coding", "the rule coder"])),
+                  _note("Per theme, with 95% bootstrap intervals over segments. The rule "
+                        "coder is a method, not a second investigator."),
                   render_table(results.plain["agreement_by_theme"], labels=labels)]
     if results.method is not None:
-        parts += ["<h2>Method triangulation</h2>",
+        parts += ["<h3>Human coding, rules and topic model per theme</h3>" if results.agree
+                  is not None else "<h2>Method triangulation</h2>",
                   _says(describe.describe_method(results.method.wide, labels)),
                   _note("Per theme: segments the human coder and the rules coded, both, the "
                         "rules' precision and recall, Cohen's kappa between them, and the "
@@ -241,6 +260,47 @@ def _topics(results: Results, labels: dict[str, str]) -> list[str]:
     return parts
 
 
+def _memos_of(results: Results, kind: str, targets: set[str] | None = None
+              ) -> list[Any]:
+    memos = results.memos
+    if memos is None or memos.empty:
+        return []
+    rows = memos[memos["kind"] == kind]
+    if targets is not None:
+        rows = rows[rows["target"].isin(targets)]
+    return list(rows.itertuples(index=False))
+
+
+def _memo(row: Any, labels: dict[str, str] | None = None) -> str:
+    """One memo as a note: what it annotates, its title and author, then its text."""
+    about = ""
+    if labels is not None and row.kind in ("code", "document"):
+        about = f"on {escape(labels.get(str(row.target), row.target))}: "
+    head = " &middot; ".join(escape(v) for v in (row.title, row.author)
+                             if v is not None and v is not pd.NA and str(v))
+    text = "<br>".join(escape(line) for line in str(row.text).splitlines())
+    return (f"<div class='note'><b>Memo</b> {about}{head}"
+            f"{'<br>' if head or about else ''}{text}</div>")
+
+
+def _review_memos(results: Results) -> list[str]:
+    rows = _memos_of(results, "review")
+    if not rows:
+        return []
+    return ["<h2>Memos on the review</h2>", *(_memo(r) for r in rows)]
+
+
+def _document_memos(results: Results) -> list[str]:
+    rows = _memos_of(results, "document")
+    if not rows:
+        return []
+    records = results.review.records
+    titles = (dict(zip(records["record_id"].astype(str), records["title"].astype(str),
+                       strict=True)) if "title" in records.columns else {})
+    return ["<h2>Memos on documents</h2>", *(_memo(r, {k: f"{k} ({v})" for k, v in
+                                                       titles.items()}) for r in rows)]
+
+
 def _where(value: Any) -> str:
     return "" if value is None or value is pd.NA else escape(value)
 
@@ -267,10 +327,12 @@ def _statement_rows(table: TriangulationTable, theme: str, groups: list[str],
         if "page" in segments.columns else ""
     head = (f"<th>segment</th>{f'<th>{where}</th>' if where else ''}<th>statement</th>"
             "<th>works (group)</th>")
+    notes = {str(m.target): m for m in _memos_of(results, "segment", set(rows))}
     body = "".join(
         f"<tr><td class='txt'>{escape(sid)}</td>"
         + (f"<td class='txt'>{_where(row['where'])}</td>" if where else "")
-        + f"<td class='txt'>{escape(row['text'])}</td>"
+        + f"<td class='txt'>{escape(row['text'])}"
+        + (_memo(notes[sid]) if sid in notes else "") + "</td>"
         f"<td class='txt'>{escape('; '.join(row['works'].values()))}</td></tr>"
         for sid, row in sorted(rows.items()))
     return len(rows), (f'<div class="scroll"><table class="tbl"><thead><tr>{head}</tr>'
@@ -295,7 +357,10 @@ def _evidence(results: Results, labels: dict[str, str]) -> list[str]:
                    f"<span class='{css}'>{escape(status)}</span>"
                    + (f" ({escape(describe.join_words(supporting))})" if supporting else "")
                    + f" &middot; {count} statement{'s' if count != 1 else ''}")
-        parts.append(render_details(summary, rows))
+        codes = {c.id for c in results.book.codes
+                 if c.id == theme or c.id.startswith(f"{theme}.")}
+        notes = "".join(_memo(m, labels) for m in _memos_of(results, "code", codes))
+        parts.append(render_details(summary, notes + rows))
     unsupported = [labels.get(str(t), str(t)) for t, s in table.wide["status"].items()
                    if s == "unsupported"]
     if unsupported:
@@ -312,7 +377,7 @@ def _limitations(results: Results) -> list[str]:
     if results.analysis_from == "rules":
         items.append("No person has coded the segments yet: every table rests on the rule "
                      "coder, whose patterns match words, not meaning.")
-    elif results.human is not None and results.human["coder"].nunique() < 2:
+    elif results.people is not None and len(results.people.coders) < 2:
         items.append("One person coded the segments; agreement is measured against the rule "
                      "coder, not against a second person.")
     if results.metrics is not None and results.settings.rule_scores == "in-sample":
@@ -342,7 +407,8 @@ def _limitations(results: Results) -> list[str]:
 def render_report(results: Results) -> str:
     """Write the report of one run as a self-contained HTML page."""
     labels = {code.id: code.label for code in results.book}
-    parts = [*_header(results), *_what_was_done(results), *_corpus(results),
-             *_search(results), *_triangulation(results, labels), *_coding(results, labels),
-             *_topics(results, labels), *_evidence(results, labels), *_limitations(results)]
+    parts = [*_header(results), *_what_was_done(results), *_review_memos(results),
+             *_corpus(results), *_search(results), *_triangulation(results, labels),
+             *_coding(results, labels), *_topics(results, labels), *_evidence(results, labels),
+             *_document_memos(results), *_limitations(results)]
     return render_page(f"Report: {results.review.title}", parts)

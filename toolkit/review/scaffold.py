@@ -228,7 +228,13 @@ def init_review(folder: str | Path, exports: list[str | Path] | None = None, *,
                            "folder and never writes into one in use; choose a new folder")
     sources = _exports([Path(p) for p in exports or []])
     loaded = load_corpus(sources) if sources else None  # bad exports fail before any write
-    dedup = deduplicate(loaded.records) if loaded is not None else None
+    # the database each export names (the search log below), given to its records before
+    # de-duplication so that each work lists the databases the review will report
+    named = {str(source): _database_name(source, loaded) for source in sources}
+    dedup = deduplicate(loaded.records.assign(database=[
+        named.get(str(f), db) for f, db in zip(loaded.records["source_file"],
+                                               loaded.records["database"], strict=True)]))\
+        if loaded is not None else None
     title = title or folder.resolve().name
     book = starter_codebook(dedup.records, name=title) if dedup is not None else Codebook(
         name=title, version="0.1", round=1, codes=(Code(
@@ -241,7 +247,7 @@ def init_review(folder: str | Path, exports: list[str | Path] | None = None, *,
         target = folder / "exports" / source.name
         shutil.copyfile(source, target)
         written.append(target)
-        databases[f"exports/{source.name}"] = _database_name(source, loaded)
+        databases[f"exports/{source.name}"] = named[str(source)]
     written.append(save_codebook(book, folder / "codebook.yaml"))
     written.append(atomic_write_text(folder / "review.yaml", _review_yaml(
         title, ["exports"], databases), overwrite=False))
@@ -254,10 +260,17 @@ def init_review(folder: str | Path, exports: list[str | Path] | None = None, *,
 
 
 def _database_name(source: Path, loaded: LoadResult | None) -> str:
-    """Name the database a file came from: the reader's ``database``, else the file stem."""
+    """Name the database a file came from: the reader's ``database``, else the file stem.
+
+    A reader that found no evidence of the database names the format (``ris``,
+    ``csv``...); the file's own name (``eric.ris`` -> ``eric``) then says more.
+    """
+    from toolkit.corpus._database import FORMAT_NAMES
+
     if loaded is not None and "database" in loaded.records.columns:
         mine = loaded.records.loc[loaded.records["source_file"].astype(str) == str(source),
                                   "database"].dropna()
+        mine = mine[~mine.isin(FORMAT_NAMES)]
         if len(mine):
             return str(mine.mode().iloc[0])
     return source.stem

@@ -24,10 +24,15 @@ import numpy as np
 import pandas as pd
 
 from toolkit.codebook import Codebook
-from toolkit.coding.frequencies import (
-    _coded,
+from toolkit.coding.analysis import (
+    attach_segment_attributes,
     cooccurrence_counts,
-    frequencies_from_counts,
+    cooccurrence_table,
+    fill_segment_attributes,
+    frequency_counts,
+    frequency_table,
+    keyed_codings,
+    segment_attributes,
 )
 from toolkit.coding.rules import RuleCoder
 from toolkit.coding.store import make_codings
@@ -168,90 +173,177 @@ def _by_segment(codings: Any, whole_segments: bool) -> Any:
     return codings if whole_segments else codings.shuffle("segment_id")
 
 
-def _frequency_part(part: pd.DataFrame) -> pd.DataFrame:
-    rows = part.dropna(subset=["code_id"])
-    table = rows.groupby("code_id", sort=True).agg(
-        codings=("segment_id", "size"), segments=("segment_id", "nunique")).reset_index()
-    table["seen"] = 0
-    seen = pd.DataFrame({"code_id": [None], "codings": [0], "segments": [0],
-                         "seen": [part["segment_id"].nunique()]})
-    return pd.concat([table, seen], ignore_index=True).astype(
-        {"code_id": "string", "codings": "int64", "segments": "int64", "seen": "int64"})
+#: Per worker process: codebooks by the digest of their dict (rebuilt once).
+_BOOKS: dict[str, Codebook] = {}
 
 
-def _lifted(codings: Any, codebook: Codebook | None, level: str, where: str) -> Any:
+def _book_settings(codebook: Codebook) -> tuple[str, dict[str, Any]]:
+    from toolkit.codebook.io import codebook_to_dict
+
+    settings = codebook_to_dict(codebook)
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest(), settings
+
+
+def _worker_book(key: str, settings: dict[str, Any]) -> Codebook:
+    book = _BOOKS.get(key)
+    if book is None:
+        from toolkit.codebook.io import codebook_from_dict
+
+        book = _BOOKS[key] = codebook_from_dict(settings)
+    return book
+
+
+def _keyed_part(part: pd.DataFrame, key: str, settings: dict[str, Any], level: str,
+                where: str) -> pd.DataFrame:
+    return keyed_codings(part, _worker_book(key, settings), level, where)  # type: ignore[arg-type]
+
+
+def _keyed(codings: Any, codebook: Codebook, level: str, whole_segments: bool,
+           where: str) -> Any:
+    """Shuffle (unless whole), check and key the codings on the workers."""
     if isinstance(codings, pd.DataFrame):
-        return _coded(codings, codebook, level, where)  # type: ignore[arg-type]
-    meta = _coded(codings._meta, codebook if level == "code" else None, "code", where)
-    if level == "theme":
-        _coded(codings._meta.iloc[:0].assign(code_id=pd.NA), codebook, level, where)
-        meta = meta.astype({"code_id": "string"})
-    return codings.map_partitions(_coded, codebook, level, where, meta=meta)
+        raise CodingError(f"{where}: codings is a pandas DataFrame; use "
+                          f"toolkit.coding.{where.removesuffix('_distributed')} for it, or "
+                          "pass a Dask DataFrame")
+    missing = {"segment_id", "code_id"} - set(codings.columns)
+    if missing:
+        raise CodingError(f"{where}: codings lack columns {sorted(missing)}")
+    if level not in ("code", "theme"):
+        raise CodingError(f"{where}: level={level!r}; use 'code' or 'theme'")
+    book_key, settings = _book_settings(codebook)
+    meta = pd.DataFrame({"key": pd.Series([], dtype="str"),
+                         "segment_id": pd.Series([], dtype="str")})
+    return _by_segment(codings, whole_segments).map_partitions(
+        _keyed_part, book_key, settings, level, where, meta=meta, align_dataframes=False)
 
 
-def compute_code_frequencies_distributed(codings: Any, *, codebook: Codebook | None = None,
+def _attributes_meta(segments: Any, by: str | None) -> pd.DataFrame:
+    columns = {"segment_id": pd.Series([], dtype="str")}
+    if "document_id" in segments.columns:
+        columns["document"] = pd.Series([], dtype=object)
+    if "cited_keys" in segments.columns or "record_id" in segments.columns:
+        columns["works"] = pd.Series([], dtype=object)
+    if by is not None:
+        columns["groups"] = pd.Series([], dtype=object)
+    return pd.DataFrame(columns)
+
+
+def _counts_meta() -> pd.DataFrame:
+    return pd.DataFrame({"kind": pd.array([], dtype="string"),
+                         "key": pd.array([], dtype="string"),
+                         "value": pd.array([], dtype="string"),
+                         "count": pd.array([], dtype="int64")})
+
+
+def compute_code_frequencies_distributed(codings: Any, codebook: Codebook, *,
+                                         segments: Any = None,
+                                         records: pd.DataFrame | None = None,
                                          level: Literal["code", "theme"] = "code",
+                                         by: str | None = None,
                                          whole_segments: bool = False) -> pd.DataFrame:
     """:func:`toolkit.coding.compute_code_frequencies` as a Dask aggregation.
+
+    Every partition is counted by the one-process code (:func:`toolkit.coding.analysis.
+    frequency_counts`: codings and segments per code, distinct documents and works, segments
+    per group) and only these counts reach the client, which adds them up and finishes the
+    table as the one-process function does.
 
     Parameters
     ----------
     codings : dask.dataframe.DataFrame
-        Distributed codings, e.g. the output of :func:`code_distributed`.
-    codebook, level
+        Distributed codings (one coding), e.g. the output of :func:`code_distributed`.
+    codebook, level, by
         As for :func:`~toolkit.coding.compute_code_frequencies`.
+    segments : DataFrame or dask.dataframe.DataFrame, optional
+        As for :func:`~toolkit.coding.compute_code_frequencies`. A pandas table is joined
+        to every partition; a Dask one is joined on ``segment_id`` (a shuffle). Make a Dask
+        one with ``dask.config.set({"dataframe.convert-string": False})``: otherwise Dask
+        turns the tuples of ``cited_keys`` into their text, one "work" per segment.
+    records : DataFrame, optional
+        For ``by`` a records column; a pandas table (one row per work).
     whole_segments : bool, default False
         Whether every segment's codings already sit in one partition (true of
         :func:`code_distributed`'s output); otherwise they are shuffled on ``segment_id``
-        first, since distinct segments only add up across partitions that do not share one.
+        first, since distinct segments only add up across partitions that share none.
 
     Returns
     -------
     DataFrame
-        Equal to ``compute_code_frequencies(codings.compute(), ...)``; only the per-code
-        sums of every partition are gathered.
+        Equal to ``compute_code_frequencies(codings.compute(), codebook, ...)``.
+
+    Raises
+    ------
+    CodingError
+        As the one-process function (raised from the partition where it is found).
     """
+    where = "compute_code_frequencies_distributed"
+    if by is not None and segments is None:
+        raise CodingError(f"{where}: by= needs the segments table")
     with dataframe_config():
-        coded = _by_segment(_lifted(codings, codebook, level,
-                                    "compute_code_frequencies_distributed"), whole_segments)
-        meta = _frequency_part(coded._meta)
-        partial = coded.map_partitions(_frequency_part, meta=meta).compute()
-    seen = int(partial["seen"].sum())
-    table = partial.dropna(subset=["code_id"]).groupby("code_id", sort=True)[
-        ["codings", "segments"]].sum().reset_index()
-    return frequencies_from_counts(table, seen)
+        frame = _keyed(codings, codebook, level, whole_segments, where)
+        if segments is not None:
+            meta = attach_segment_attributes(frame._meta, _attributes_meta(segments, by))
+            if isinstance(segments, pd.DataFrame):
+                # One copy of the segments' attributes per worker, joined to each partition
+                # in pandas (Dask's own join would turn the tuples of works into text).
+                import dask
+
+                attributes = dask.delayed(segment_attributes(segments, records, by),
+                                          pure=True)
+                frame = frame.map_partitions(attach_segment_attributes, attributes,
+                                             meta=meta, align_dataframes=False)
+            else:
+                attributes = segments.map_partitions(
+                    segment_attributes, records, by, meta=_attributes_meta(segments, by),
+                    align_dataframes=False)
+                # A join on segment_id keeps each segment's rows in one partition; the task
+                # shuffle pickles, so the tuples stay tuples.
+                frame = frame.merge(attributes, on="segment_id", how="left",
+                                    shuffle_method="tasks").map_partitions(
+                    fill_segment_attributes, meta=meta, align_dataframes=False)
+        counts = frame.map_partitions(frequency_counts, meta=_counts_meta(),
+                                      align_dataframes=False).compute()
+    columns = () if segments is None else tuple(segments.columns)
+    return frequency_table(counts, codebook, level, by=by, documents="document_id" in columns,
+                           works="cited_keys" in columns or "record_id" in columns)
 
 
-def _cooccurrence_part(part: pd.DataFrame) -> pd.DataFrame:
-    counts = cooccurrence_counts(part.dropna(subset=["code_id"]))
-    return counts.stack().rename("count").reset_index().rename(
-        columns={"code_id": "code_a", "level_1": "code_b"}).astype(
-        {"code_a": "string", "code_b": "string", "count": "int64"})
+def _cooccurrence_part(part: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    both = cooccurrence_counts(part, order)
+    a, b = np.nonzero(both)
+    return pd.DataFrame({"a": a.astype(np.int64), "b": b.astype(np.int64),
+                         "count": both[a, b].astype(np.int64)})
 
 
-def compute_cooccurrence_distributed(codings: Any, *, codebook: Codebook | None = None,
+def compute_cooccurrence_distributed(codings: Any, codebook: Codebook, *,
                                      level: Literal["code", "theme"] = "code",
+                                     measure: Literal["count", "jaccard"] = "count",
+                                     codes: list[str] | None = None, drop_unused: bool = True,
                                      whole_segments: bool = False) -> pd.DataFrame:
     """:func:`toolkit.coding.compute_cooccurrence` as a Dask aggregation.
 
-    Each partition counts its own code pairs (a codes x codes table); the client adds
-    them up. See :func:`compute_code_frequencies_distributed` for ``whole_segments``.
+    Each partition counts its own code pairs with the one-process code (a codes x codes
+    table, sent as its non-zero cells); the client adds them up and finishes the table.
+    See :func:`compute_code_frequencies_distributed` for ``whole_segments``; the other
+    parameters are those of :func:`~toolkit.coding.compute_cooccurrence`.
 
     Returns
     -------
     DataFrame
-        Equal to ``compute_cooccurrence(codings.compute(), ...)``.
+        Equal to ``compute_cooccurrence(codings.compute(), codebook, ...)``.
     """
+    where = "compute_cooccurrence_distributed"
+    order = list(codes) if codes is not None else [
+        c.id for c in (codebook.themes() if level == "theme" else codebook.walk())]
+    if measure not in ("count", "jaccard"):
+        raise CodingError(f"{where}: measure {measure!r}; use 'count' or 'jaccard'")
     with dataframe_config():
-        coded = _by_segment(_lifted(codings, codebook, level,
-                                    "compute_cooccurrence_distributed"), whole_segments)
-        meta = pd.DataFrame({"code_a": pd.array([], dtype="string"),
-                             "code_b": pd.array([], dtype="string"),
-                             "count": pd.array([], dtype="int64")})
-        partial = coded.map_partitions(_cooccurrence_part, meta=meta).compute()
-    codes = sorted(set(partial["code_a"]))
-    index = pd.Index(codes, name="code_id", dtype="string")
-    summed = partial.groupby(["code_a", "code_b"])["count"].sum()
-    table = summed.unstack(fill_value=0).reindex(index=codes, columns=codes, fill_value=0)
-    return pd.DataFrame(table.to_numpy(dtype=np.int64), index=index,
-                        columns=index.rename(None))
+        frame = _keyed(codings, codebook, level, whole_segments, where)
+        meta = pd.DataFrame({c: pd.array([], dtype="int64") for c in ("a", "b", "count")})
+        cells = frame.map_partitions(_cooccurrence_part, order, meta=meta,
+                                     align_dataframes=False).compute()
+    both = np.zeros((len(order), len(order)), dtype=np.int64)
+    np.add.at(both, (cells["a"].to_numpy(), cells["b"].to_numpy()), cells["count"].to_numpy())
+    return cooccurrence_table(both, order, level=level, measure=measure,
+                              drop_unused=drop_unused)

@@ -482,8 +482,23 @@ def _cmd_topics(args: argparse.Namespace) -> None:
         segments = segments_from_frame(frame, args.text_column, id_column=args.id_column)
     model = TopicModel(embedding=args.embedding, min_topic_size=args.min_topic_size,
                        stop_words=stop_words)
+    scale = _scale(args)
+    if scale is None and args.sample_size is not None:
+        raise ToolkitError("--sample-size: fitting on a sample is for a Dask run; add "
+                           "--workers N or --scheduler ADDRESS, or leave it out to fit on "
+                           "every segment")
     try:
-        model.fit(segments)
+        if scale is not None:
+            from toolkit.scale import fit_topics_distributed
+
+            size = args.sample_size or 10_000
+            document_topics = fit_topics_distributed(model, segments, sample_size=size,
+                                                     **scale)
+            print(f"fitted on a seeded sample of {min(size, len(segments))} of "
+                  f"{len(segments)} segments; every segment placed on the workers")
+        else:
+            model.fit(segments)
+            document_topics = model.document_topics_
     except ValueError as err:
         if isinstance(err, ToolkitError):
             raise
@@ -494,7 +509,7 @@ def _cmd_topics(args: argparse.Namespace) -> None:
     _print_table("Topics", compute_topic_table(model))
     if args.out:
         save_topic_model(model, args.out, overwrite=args.force)
-        _write_frame(model.document_topics_, Path(args.out) / "document_topics.csv", True)
+        _write_frame(document_topics, Path(args.out) / "document_topics.csv", True)
         print(f"\nsaved the model and document_topics.csv in {args.out}")
 
 
@@ -743,6 +758,10 @@ def build_parser() -> argparse.ArgumentParser:
     top.add_argument("--min-topic-size", type=_count(2), help="smallest topic")
     top.add_argument("--stop-words", nargs="*", default=None,
                      help="extra words to ignore (default: the review's topics.stop_words)")
+    top.add_argument("--sample-size", type=_count(2), metavar="N",
+                     help="with --workers/--scheduler: fit on a seeded sample of N segments "
+                          "(default 10000) and place every segment on the workers")
+    _add_scale_arguments(top)
     top.set_defaults(func=_cmd_topics)
 
     tri = sub.add_parser(

@@ -285,10 +285,7 @@ def test_tfidf_embeddings_fitted_on_a_sample(client, segments) -> None:
         local.embed(texts))
 
 
-def test_topic_model_fitted_on_a_sample_assigns_every_segment(client) -> None:
-    from toolkit.scale.topics import sample_positions
-    from toolkit.topics import TopicModel
-
+def _variants() -> pd.DataFrame:
     real = coding.segments_from_review(tk.load_review())
     rng = np.random.default_rng(0)
     variants = []  # each real segment, several times with a fifth of its words dropped
@@ -297,7 +294,14 @@ def test_topic_model_fitted_on_a_sample_assigns_every_segment(client) -> None:
             words = text.split()
             kept = [w for w in words if rng.random() > 0.2] or words
             variants.append((f"{segment_id}~{k}", " ".join(kept)))
-    segments = pd.DataFrame(variants, columns=["segment_id", "text"]).astype("string")
+    return pd.DataFrame(variants, columns=["segment_id", "text"]).astype("string")
+
+
+def test_topic_model_fitted_on_a_sample_assigns_every_segment(client) -> None:
+    from toolkit.scale.topics import sample_positions
+    from toolkit.topics import TopicModel
+
+    segments = _variants()
     sample = segments.iloc[sample_positions(len(segments), 300, 0)].reset_index(drop=True)
     reference = TopicModel(min_topic_size=8, use_cache=False).fit(sample)
     expected = reference.transform(segments)
@@ -329,3 +333,26 @@ def test_slr_load_and_code_on_the_cluster_print_what_one_process_prints(client, 
     assert main([*common, "--out", str(tmp_path / "many.csv"), "--scheduler", address]) == 0
     capsys.readouterr()
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
+
+
+def test_slr_topics_on_the_cluster_fits_a_sample_and_places_every_segment(client, capsys,
+                                                                          tmp_path) -> None:
+    from toolkit.cli import main
+    from toolkit.scale.topics import sample_positions
+    from toolkit.topics import TopicModel
+
+    segments = _variants()
+    table = tmp_path / "texts.csv"
+    segments.to_csv(table, index=False)
+    sample = segments.iloc[sample_positions(len(segments), 300, 0)].reset_index(drop=True)
+    expected = TopicModel(min_topic_size=8, use_cache=False).fit(sample).transform(segments)
+    out = tmp_path / "model"
+    assert main(["topics", str(table), "--id-column", "segment_id", "--min-topic-size", "8",
+                 "--sample-size", "300",
+                 "--scheduler", client.scheduler.address, "--out", str(out)]) == 0
+    assert f"sample of 300 of {len(segments)} segments" in capsys.readouterr().out
+    placed = pd.read_csv(out / "document_topics.csv")
+    assert placed["segment_id"].tolist() == segments["segment_id"].tolist()
+    np.testing.assert_array_equal(placed["topic"].to_numpy(), expected)
+    assert main(["topics", str(table), "--sample-size", "300"]) == 2  # needs a cluster
+    assert "--sample-size" in capsys.readouterr().err

@@ -7,8 +7,9 @@ frequency table comes back to the client. The one-process run codes the same par
 one after another in one process and adds up the same table; the tables must be equal.
 
 De-duplication: ``1,000,000 * scale`` records with realistic duplicates
-(bench/dedupe_data.py's generator over the real records in ../shared/data, every work of
-the pool copied into up to six databases), ``deduplicate`` against
+(bench/dedupe_data.py's generator over the real records in ../shared/data: each work in 2.2
+of six databases on average, its copies varied as databases vary them; past the real
+pool's 23,534 works, works made from them, see ``made_works``), ``deduplicate`` against
 ``deduplicate_distributed``; the merge logs must be equal.
 
 The CPU time each working process got during the timed part is printed as a share of the
@@ -134,14 +135,64 @@ def _warm() -> None:
 
 # --- de-duplication ---------------------------------------------------------------------
 
+#: Databases a work is found in, on average (as bench/bench_dedupe.py's benchmark).
+MEAN_COPIES = 2.2
+
+
+def made_works(pool: pd.DataFrame, n: int, random_state: int = 0) -> pd.DataFrame:
+    """``n`` further works in the pool's shape, so the benchmark can pass the real pool's size.
+
+    The real pool (about 23,500 works) makes about 53,000 records at 2.2 databases a work;
+    a bibliometric slice of a million records has far more works. Each made work takes its
+    title's first half from one real work and its second half from another, its authors,
+    year, venue and type from a third; it has no DOI, abstract, volume, issue or pages (none
+    is made up). Titles so made are distinct works to the de-duplication, whose copies in
+    several databases are then varied like the real works' (bench/dedupe_data.py).
+    """
+    rng = np.random.default_rng(random_state)
+    titles = pool["title"].astype(str).str.split().to_numpy()
+    first, second, donor = (rng.integers(0, len(pool), n) for _ in range(3))
+    made = pool.iloc[donor].copy().reset_index(drop=True)
+    made["title"] = [" ".join(titles[a][:max(1, len(titles[a]) // 2)]
+                              + titles[b][len(titles[b]) // 2:])
+                     for a, b in zip(first, second, strict=True)]
+    for column in ("doi", "abstract", "volume", "issue", "pages"):
+        made[column] = None
+    made["origin"] = "made"
+    return made
+
+
 def dedupe_records(n: int) -> pd.DataFrame:
+    """``n`` records: the real works first, then made works (see :func:`made_works`)."""
     sys.path.insert(0, str(HERE))
     from dedupe_data import load_pool, make_benchmark
 
     pool = load_pool()
-    records, _ = make_benchmark(pool, n_works=len(pool), mean_copies=1.1 * n / len(pool),
+    n_works = int(np.ceil(n / MEAN_COPIES))
+    if n_works > len(pool):
+        pool = pd.concat([pool, made_works(pool, n_works - len(pool))], ignore_index=True)
+    records, _ = make_benchmark(pool, n_works=n_works, mean_copies=MEAN_COPIES,
                                 random_state=0)
+    if len(records) < n:
+        raise SystemExit(f"the generator made {len(records):,} records, fewer than {n:,}")
     return records.iloc[:n].reset_index(drop=True)
+
+
+def _records_file(n: int, parent: int) -> Path:
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"bench_scale_records_{n}_{parent}.parquet"
+
+
+def stored_records(n: int) -> pd.DataFrame:
+    """The parent's records (made once for the three cases), tuples restored."""
+    records = pd.read_parquet(_records_file(n, os.getppid()))
+    for column in records.columns:
+        values = records[column].dropna()
+        if len(values) and isinstance(values.iloc[0], (list, np.ndarray)):
+            records[column] = [tuple(v) if isinstance(v, (list, np.ndarray)) else v
+                               for v in records[column]]
+    return records
 
 
 def dedupe_case(workers: int, n: int) -> dict[str, object]:
@@ -149,7 +200,7 @@ def dedupe_case(workers: int, n: int) -> dict[str, object]:
 
     from toolkit.corpus import deduplicate
 
-    records = dedupe_records(n)
+    records = stored_records(n)
     out: dict[str, object] = {"part": "dedupe", "workers": workers, "items": len(records),
                               "rss_after_records_mib": _rss_mib()}
     if workers == 0:
@@ -211,11 +262,26 @@ def main() -> None:
           "rate per core = items/s / processes doing the work; RSS = peak resident memory; "
           "load = 1-minute load average before/after")
     parts = ["coding", "dedupe"] if args.part == "all" else [args.part]
+    stored = None
+    if "dedupe" in parts:  # made once here, read by the three cases
+        stored = _records_file(max(1, int(round(RECORDS * args.scale))), os.getpid())
+        stored.with_suffix(".tmp").unlink(missing_ok=True)
+        dedupe_records(max(1, int(round(RECORDS * args.scale)))).to_parquet(
+            stored.with_suffix(".tmp"))
+        stored.with_suffix(".tmp").replace(stored)
+    try:
+        _run(parts, args.scale)
+    finally:
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+
+
+def _run(parts: list[str], scale: float) -> None:
     for part in parts:
         results = {}
         for workers in (0, 1, 2):
             done = subprocess.run([sys.executable, __file__, "--case", f"{part}:{workers}",
-                                   "--scale", str(args.scale)], capture_output=True,
+                                   "--scale", str(scale)], capture_output=True,
                                   text=True, check=False)
             if done.returncode:
                 print(done.stderr[-3000:])

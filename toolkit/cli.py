@@ -61,8 +61,42 @@ def _encoding(text: str) -> str:
                                          "cp1252, latin-1") from None
 
 
+def _add_scale_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--scheduler`` / ``--workers``: run on Dask (the optional ``dask`` extra)."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on the Dask cluster of this scheduler (tcp://host:8786)")
+    where.add_argument("--workers", type=_count(1), metavar="N",
+                       help="run on a local Dask cluster of N worker processes")
+
+
+def _scale(args: argparse.Namespace) -> dict[str, object] | None:
+    """Return the Dask options for ``toolkit.scale`` functions, or ``None`` for one process."""
+    if getattr(args, "scheduler", None) is None and getattr(args, "workers", None) is None:
+        return None
+    return {"scheduler": args.scheduler, "workers": args.workers}
+
+
 def _cmd_load(args: argparse.Namespace) -> None:
-    result = load_corpus(args.paths, strict=args.strict, encoding=args.encoding)
+    scale = _scale(args)
+    if scale is None:
+        _load(args, None)
+        return
+    from toolkit.scale import dask_client
+
+    with dask_client(**scale, where="slr load") as client:  # type: ignore[arg-type]
+        _load(args, client)
+
+
+def _load(args: argparse.Namespace, client: object) -> None:
+    scale = None if client is None else {"client": client}
+    if scale is not None:
+        from toolkit.scale import load_corpus_distributed
+
+        result = load_corpus_distributed(args.paths, strict=args.strict,
+                                         encoding=args.encoding, **scale).compute()
+    else:
+        result = load_corpus(args.paths, strict=args.strict, encoding=args.encoding)
     records = result.records
     _print_table("Files", result.blocks)
     if result.skipped:
@@ -76,7 +110,12 @@ def _cmd_load(args: argparse.Namespace) -> None:
     if args.review_sheet or args.decisions:
         args.dedupe = True
     if args.dedupe:
-        dedup = deduplicate(records, decisions=args.decisions)
+        if scale is not None:
+            from toolkit.scale import deduplicate_distributed
+
+            dedup = deduplicate_distributed(records, decisions=args.decisions, **scale)
+        else:
+            dedup = deduplicate(records, decisions=args.decisions)
         records = dedup.records
         _print_table("De-duplication log", dedup.log[["kept_id", "removed_id", "rule", "score"]])
         print(f"\n{len(dedup.uncertain)} uncertain pair(s) left for a person")
@@ -241,7 +280,13 @@ def _cmd_code(args: argparse.Namespace) -> None:
         book = load_codebook(args.codebook)
         frame = _read_table(args.target)
         segments = segments_from_frame(frame, args.text_column, id_column=args.id_column)
-    coded = RuleCoder(book, n_process=args.processes).fit().transform(segments)
+    scale = _scale(args)
+    if scale is not None:
+        from toolkit.scale import code_distributed
+
+        coded = code_distributed(RuleCoder(book), segments, **scale)
+    else:
+        coded = RuleCoder(book, n_process=args.processes).fit().transform(segments)
     found = coded.dropna(subset=["code_id"])
     _print_table("Segments per code (rules)", found.groupby("code_id")["segment_id"].nunique()
                  .rename("segments").reset_index())
@@ -437,8 +482,23 @@ def _cmd_topics(args: argparse.Namespace) -> None:
         segments = segments_from_frame(frame, args.text_column, id_column=args.id_column)
     model = TopicModel(embedding=args.embedding, min_topic_size=args.min_topic_size,
                        stop_words=stop_words)
+    scale = _scale(args)
+    if scale is None and args.sample_size is not None:
+        raise ToolkitError("--sample-size: fitting on a sample is for a Dask run; add "
+                           "--workers N or --scheduler ADDRESS, or leave it out to fit on "
+                           "every segment")
     try:
-        model.fit(segments)
+        if scale is not None:
+            from toolkit.scale import fit_topics_distributed
+
+            size = args.sample_size or 10_000
+            document_topics = fit_topics_distributed(model, segments, sample_size=size,
+                                                     **scale)
+            print(f"fitted on a seeded sample of {min(size, len(segments))} of "
+                  f"{len(segments)} segments; every segment placed on the workers")
+        else:
+            model.fit(segments)
+            document_topics = model.document_topics_
     except ValueError as err:
         if isinstance(err, ToolkitError):
             raise
@@ -449,7 +509,7 @@ def _cmd_topics(args: argparse.Namespace) -> None:
     _print_table("Topics", compute_topic_table(model))
     if args.out:
         save_topic_model(model, args.out, overwrite=args.force)
-        _write_frame(model.document_topics_, Path(args.out) / "document_topics.csv", True)
+        _write_frame(document_topics, Path(args.out) / "document_topics.csv", True)
         print(f"\nsaved the model and document_topics.csv in {args.out}")
 
 
@@ -556,6 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--force", action="store_true",
                       help="replace --out (and --review-sheet) if it exists")
     load.add_argument("-v", "--verbose", action="store_true", help="list every warning")
+    _add_scale_arguments(load)
     load.set_defaults(func=_cmd_load)
 
     init = sub.add_parser(
@@ -604,6 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("--codebook", help="codebook YAML (default: the review's)")
     code.add_argument("--human", help="folder of saved human codings to compare with")
     code.add_argument("--processes", type=_count(1), default=1, help="worker processes")
+    _add_scale_arguments(code)
     code.set_defaults(func=_cmd_code)
 
     agree = sub.add_parser(
@@ -696,6 +758,10 @@ def build_parser() -> argparse.ArgumentParser:
     top.add_argument("--min-topic-size", type=_count(2), help="smallest topic")
     top.add_argument("--stop-words", nargs="*", default=None,
                      help="extra words to ignore (default: the review's topics.stop_words)")
+    top.add_argument("--sample-size", type=_count(2), metavar="N",
+                     help="with --workers/--scheduler: fit on a seeded sample of N segments "
+                          "(default 10000) and place every segment on the workers")
+    _add_scale_arguments(top)
     top.set_defaults(func=_cmd_topics)
 
     tri = sub.add_parser(

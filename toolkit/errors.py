@@ -20,6 +20,7 @@ __all__ = [
     "AgreementError",
     "NotFittedError",
     "TopicModelError",
+    "DistributedError",
 ]
 
 
@@ -114,3 +115,11 @@ class NotFittedError(ToolkitError, ValueError, AttributeError):
 
 class TopicModelError(ToolkitError, ValueError):
     """A topic model cannot be built or fitted as asked."""
+
+
+class DistributedError(ToolkitError, RuntimeError):
+    """A distributed run (:mod:`toolkit.scale`) cannot start or was asked the impossible.
+
+    Raised, among others, when a Dask option is used and the ``dask`` extra is not
+    installed, or when the scheduler cannot be reached.
+    """

@@ -148,43 +148,155 @@ def compute_code_frequencies(codings: pd.DataFrame, codebook: Codebook, *,
     ...                                                       ].values.tolist()
     [['a', 2], ['b', 1]]
     """
-    coded = _one_coding(codings, "compute_code_frequencies")
-    keys = _keys(codebook, coded, level, "compute_code_frequencies")
-    frame = pd.DataFrame({"key": keys.to_numpy(), "segment_id": coded["segment_id"].to_numpy()})
-    order = _rows_order(codebook, level)
+    frame = keyed_codings(codings, codebook, level, "compute_code_frequencies")
+    if by is not None and segments is None:
+        raise CodingError("compute_code_frequencies: by= needs the segments table")
+    if segments is not None:
+        frame = attach_segment_attributes(frame, segment_attributes(segments, records, by))
+    return frequency_table(frequency_counts(frame), codebook, level, by=by,
+                           documents=segments is not None and "document_id" in segments.columns,
+                           works=segments is not None and _has_works(segments.columns))
+
+
+# The frequency table in two steps, so that a distributed run (toolkit.scale) counts each
+# partition with the same code and adds the counts up: keyed_codings -> (attach the
+# segments' documents, works and groups) -> frequency_counts per piece -> frequency_table.
+
+#: Columns of :func:`segment_attributes` (those it makes, after ``segment_id``).
+ATTRIBUTE_COLUMNS = ("document", "works", "groups")
+#: Columns of :func:`frequency_counts`.
+COUNT_COLUMNS = ("kind", "key", "value", "count")
+
+
+def keyed_codings(codings: pd.DataFrame, codebook: Codebook, level: Level, where: str
+                  ) -> pd.DataFrame:
+    """``key`` (the code, or its theme) and ``segment_id`` of each applied code.
+
+    Checks what the tables need: one coding (no segment coded by two coders) and codes of
+    ``codebook``. In a distributed run every segment's codings must be in one piece.
+    """
+    coded = _one_coding(codings, where)
+    keys = _keys(codebook, coded, level, where)
+    return pd.DataFrame({"key": keys.to_numpy(), "segment_id": coded["segment_id"].to_numpy()},
+                        dtype="str")
+
+
+def _has_works(columns: Sequence[str]) -> bool:
+    return "cited_keys" in columns or "record_id" in columns
+
+
+def segment_attributes(segments: pd.DataFrame, records: pd.DataFrame | None,
+                       by: str | None) -> pd.DataFrame:
+    """Per segment: its ``document``, its ``works`` (a tuple) and, with ``by``, its ``groups``.
+
+    Only the columns the segments table can give are made (``document`` needs
+    ``document_id``; ``works`` needs ``cited_keys`` or ``record_id``). A segment id listed
+    twice keeps its last row.
+    """
+    out = pd.DataFrame({"segment_id": segments["segment_id"].to_numpy()}, dtype="str")
+    if "document_id" in segments.columns:
+        out["document"] = segments["document_id"].to_numpy()
+    if _has_works(segments.columns):
+        works = _works(segments)
+        out["works"] = [works[s] for s in out["segment_id"]]
     if by is not None:
-        if segments is None:
-            raise CodingError("compute_code_frequencies: by= needs the segments table")
         groups = _groups(segments, records, by)
-        pairs = {(k, s) for k, s in zip(frame["key"], frame["segment_id"], strict=True)}
-        columns = sorted({g for s in {s for _, s in pairs} for g in groups.get(s, {"unknown"})},
-                         key=_natural)
+        out["groups"] = [tuple(sorted(groups[s])) for s in out["segment_id"]]
+    return out.drop_duplicates("segment_id", keep="last")
+
+
+def attach_segment_attributes(frame: pd.DataFrame, attributes: pd.DataFrame) -> pd.DataFrame:
+    """Join :func:`segment_attributes` to :func:`keyed_codings`.
+
+    Segments not listed get no document, no works and the group ``unknown``.
+    """
+    return fill_segment_attributes(frame.merge(attributes, on="segment_id", how="left",
+                                               sort=False))
+
+
+def fill_segment_attributes(joined: pd.DataFrame) -> pd.DataFrame:
+    """No works and the group ``unknown`` for segments a left join found no attributes for.
+
+    Tuples that came back as lists or arrays (a trip through Arrow) are tuples again.
+    """
+    joined = joined.copy()
+    if "works" in joined.columns:
+        joined["works"] = [tuple(w) if isinstance(w, (tuple, list, np.ndarray)) else ()
+                           for w in joined["works"]]
+    if "groups" in joined.columns:
+        joined["groups"] = [tuple(g) if isinstance(g, (tuple, list, np.ndarray))
+                            else ("unknown",) for g in joined["groups"]]
+    return joined
+
+
+def frequency_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Count what a frequency table is made of, in one piece of keyed codings.
+
+    Rows of :data:`COUNT_COLUMNS`: ``codings`` and ``segments`` per key; one row per
+    distinct (key, ``document``) and (key, ``work``); per (key, ``group``) the segments.
+    Pieces that share no segment add up: sum ``count`` by ``kind``, ``key``, ``value``.
+    """
+    pieces = []
+
+    def add(kind: str, table: pd.Series) -> None:
+        index = table.index
+        keys = index.get_level_values(0) if isinstance(index, pd.MultiIndex) else index
+        values = (index.get_level_values(1).astype(str) if isinstance(index, pd.MultiIndex)
+                  else [""] * len(table))
+        pieces.append(pd.DataFrame({"kind": kind, "key": keys.astype(str), "value": values,
+                                    "count": table.to_numpy(dtype=np.int64)}))
+
+    add("codings", frame.groupby("key").size())
+    add("segments", frame.groupby("key")["segment_id"].nunique())
+    if "document" in frame.columns:
+        documents = frame.dropna(subset=["document"])
+        documents = documents.assign(document=documents["document"].astype(str))
+        add("document", documents.groupby(["key", "document"]).size().clip(upper=1))
+    pairs = frame.drop_duplicates(["key", "segment_id"])
+    if "works" in frame.columns:
+        works = pairs[["key", "works"]].explode("works").dropna(subset=["works"])
+        works = works.assign(works=works["works"].astype(str))
+        add("work", works.groupby(["key", "works"]).size().clip(upper=1))
+    if "groups" in frame.columns:
+        groups = pairs[["key", "groups"]].explode("groups")
+        add("group", groups.groupby(["key", "groups"]).size())
+    out = pd.concat(pieces, ignore_index=True)
+    return out.astype({"kind": "string", "key": "string", "value": "string",
+                       "count": "int64"})[list(COUNT_COLUMNS)]
+
+
+def frequency_table(counts: pd.DataFrame, codebook: Codebook, level: Level, *,
+                    by: str | None, documents: bool, works: bool) -> pd.DataFrame:
+    """Finish the frequency table from :func:`frequency_counts` (of one piece, or several)."""
+    summed = counts.groupby(["kind", "key", "value"], sort=False)["count"].sum()
+
+    def kind(name: str) -> pd.Series:
+        if name not in summed.index.get_level_values(0):
+            return pd.Series([], dtype="int64", index=pd.MultiIndex.from_arrays(
+                [[], []], names=["key", "value"]))
+        return summed.xs(name, level="kind")
+
+    order = _rows_order(codebook, level)
+    segment_counts = kind("segments").droplevel("value")
+    if by is not None:
+        cells = kind("group")
+        columns = sorted(set(cells.index.get_level_values("value")), key=_natural)
         table = pd.DataFrame(0, index=pd.Index(order, name="theme" if level == "theme"
                                                else "code_id"), columns=columns)
-        for key, segment in pairs:
-            for group in groups.get(segment, {"unknown"}):
-                table.loc[key, group] += 1
-        totals = frame.drop_duplicates().groupby("key")["segment_id"].nunique()
-        table["total"] = totals.reindex(order).fillna(0).astype(int).to_numpy()
+        for (key, group), n in cells.items():
+            table.loc[key, group] += int(n)
+        table["total"] = segment_counts.reindex(order).fillna(0).astype(int).to_numpy()
         table.columns.name = by
         return table
-    documents = works = None
-    if segments is not None and "document_id" in segments.columns:
-        document_of = dict(zip(segments["segment_id"], segments["document_id"], strict=True))
-        frame["document"] = frame["segment_id"].map(document_of)
-        documents = frame.dropna(subset=["document"]).groupby("key")["document"].nunique()
-    works_of = _works(segments) if segments is not None else {}
-    if works_of:
-        works = frame.groupby("key")["segment_id"].agg(
-            lambda s: len({w for seg in set(s) for w in works_of.get(seg, ())}))
-    segment_counts = frame.groupby("key")["segment_id"].nunique()
-    coding_counts = frame.groupby("key").size()
+    coding_counts = kind("codings").droplevel("value")
+    document_counts = kind("document").groupby(level="key").size() if documents else None
+    work_counts = kind("work").groupby(level="key").size() if works else None
     rows = []
     for code in codebook.walk() if level == "code" else codebook.themes():
         rows.append((code.id, code.label, codebook.theme_of(code.id),
                      len(codebook.ancestors(code.id)), int(segment_counts.get(code.id, 0)),
-                     pd.NA if documents is None else int(documents.get(code.id, 0)),
-                     pd.NA if works is None else int(works.get(code.id, 0)),
+                     pd.NA if document_counts is None else int(document_counts.get(code.id, 0)),
+                     pd.NA if work_counts is None else int(work_counts.get(code.id, 0)),
                      int(coding_counts.get(code.id, 0))))
     out = pd.DataFrame(rows, columns=list(FREQUENCY_COLUMNS))
     return out.astype({"documents": "Int64", "works": "Int64"})
@@ -238,21 +350,36 @@ def compute_cooccurrence(codings: pd.DataFrame, codebook: Codebook, *, level: Le
     >>> compute_cooccurrence(codings, book, measure="jaccard").loc["a", "b"]
     np.float64(0.5)
     """
-    coded = _one_coding(codings, "compute_cooccurrence")
-    keys = _keys(codebook, coded, level, "compute_cooccurrence")
+    frame = keyed_codings(codings, codebook, level, "compute_cooccurrence")
     order = list(codes) if codes is not None else _rows_order(codebook, level)
-    incidence = pd.crosstab(coded["segment_id"].to_numpy(), keys.to_numpy()).clip(upper=1)
-    incidence = incidence.reindex(columns=order, fill_value=0)
-    if drop_unused:
-        incidence = incidence.loc[:, incidence.sum(axis=0) > 0]
+    return cooccurrence_table(cooccurrence_counts(frame, order), order, level=level,
+                              measure=measure, drop_unused=drop_unused)
+
+
+def cooccurrence_counts(frame: pd.DataFrame, order: Sequence[str]) -> np.ndarray:
+    """Count the segments coded with both, for every pair of ``order``.
+
+    For one piece of keyed codings; pieces that share no segment add up.
+    """
+    incidence = pd.crosstab(frame["segment_id"].to_numpy(), frame["key"].to_numpy()).clip(
+        upper=1).reindex(columns=list(order), fill_value=0)
     x = incidence.to_numpy(dtype=np.int64)
-    both = x.T @ x
-    names = pd.Index(incidence.columns, name=level if level == "theme" else "code_id")
-    if measure == "count":
-        return pd.DataFrame(both, index=names, columns=names.rename(None))
-    if measure != "jaccard":
+    return x.T @ x
+
+
+def cooccurrence_table(both: np.ndarray, order: Sequence[str], *, level: Level,
+                       measure: Literal["count", "jaccard"], drop_unused: bool
+                       ) -> pd.DataFrame:
+    """Finish the co-occurrence table from :func:`cooccurrence_counts` (one piece, or summed)."""
+    if measure not in ("count", "jaccard"):
         raise CodingError(f"compute_cooccurrence: measure {measure!r}; use 'count' or "
                           "'jaccard'")
+    keep = np.diag(both) > 0 if drop_unused else np.ones(len(order), dtype=bool)
+    both = both[np.ix_(keep, keep)]
+    names = pd.Index([c for c, k in zip(order, keep, strict=True) if k],
+                     name=level if level == "theme" else "code_id")
+    if measure == "count":
+        return pd.DataFrame(both, index=names, columns=names.rename(None))
     alone = np.diag(both)
     with np.errstate(divide="ignore", invalid="ignore"):
         jaccard = both / (alone[:, None] + alone[None, :] - both)

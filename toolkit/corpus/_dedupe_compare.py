@@ -26,8 +26,8 @@ from rapidfuzz.process import cpdist
 
 from toolkit.corpus._dedupe_fields import Prepared, dois_related, venues_compatible
 
-__all__ = ["Evidence", "candidate_pairs", "prefilter", "compare", "decide", "evidence_text",
-           "RULE_RANK", "Decision"]
+__all__ = ["Evidence", "candidate_pairs", "sort_passes", "prefilter", "compare", "decide",
+           "evidence_text", "RULE_RANK", "Decision"]
 
 Decision = Literal["merge", "uncertain", "distinct"]
 Agreement = Literal["agree", "differ", "missing", "related"]
@@ -96,29 +96,41 @@ def _sort_pass(columns: list[list], present: np.ndarray, window: int
     return np.concatenate(left), np.concatenate(right)
 
 
-def candidate_pairs(prep: Prepared, *, window: int = 10) -> np.ndarray:
-    """Return the candidate pairs as an ``(m, 2)`` array of record positions, ``i < j``.
+def sort_passes(prep: Prepared) -> list[tuple[list[list], np.ndarray]]:
+    """Return the six sorted passes: per pass, the sort-key columns and who takes part.
 
-    Six sorted passes, each pairing a record with the ``window`` records after it, so ``m``
-    is at most ``6 * window * n`` whatever the data (the test suite checks this bound).
+    Within a pass, records are ordered by their key values, compared as Python values
+    (strings by code point), then by position; :func:`candidate_pairs` and the distributed
+    de-duplication (:mod:`toolkit.scale.dedupe`) both read the passes from here.
     """
-    n = len(prep.title)
     fa, doi = prep.first_author, prep.doi
     yr = [y if y is not None else -1 for y in prep.year]
-    titled = np.array([bool(t) for t in prep.title])
+    titled = np.array([bool(t) for t in prep.title], dtype=bool)
     reverse = [" ".join(reversed(t.split())) for t in prep.title]
     abstract = [a[:60] for a in prep.abstract]
-    passes = [
+    return [
         # title, then the fields that tell apart works sharing it
         ([prep.compact, fa, yr, doi, prep.page], titled),
         # title read backwards: catches differences at its start
         ([reverse, fa, yr], titled),
-        ([fa, yr, prep.compact], np.array([bool(a) for a in fa])),
-        ([doi, prep.compact, fa], np.array([bool(d) for d in doi])),
+        ([fa, yr, prep.compact], np.array([bool(a) for a in fa], dtype=bool)),
+        ([doi, prep.compact, fa], np.array([bool(d) for d in doi], dtype=bool)),
         ([prep.volume, prep.page, yr, fa],
-         np.array([bool(v) and bool(p) for v, p in zip(prep.volume, prep.page, strict=True)])),
-        ([abstract, yr], np.array([len(a) >= 40 for a in prep.abstract])),
+         np.array([bool(v) and bool(p) for v, p in zip(prep.volume, prep.page, strict=True)],
+                  dtype=bool)),
+        ([abstract, yr], np.array([len(a) >= 40 for a in prep.abstract], dtype=bool)),
     ]
+
+
+def candidate_pairs(prep: Prepared, *, window: int = 10) -> np.ndarray:
+    """Return the candidate pairs as an ``(m, 2)`` array of record positions, ``i < j``.
+
+    Six sorted passes (:func:`sort_passes`), each pairing a record with the ``window``
+    records after it, so ``m`` is at most ``6 * window * n`` whatever the data (the test
+    suite checks this bound).
+    """
+    n = len(prep.title)
+    passes = sort_passes(prep)
     lefts, rights = [], []
     for columns, present in passes:
         left, right = _sort_pass(columns, present, window)

@@ -20,10 +20,12 @@ sends the pairs its model is least sure of to a person.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from toolkit.corpus._dedupe_clusters import Clusters, blocks_chains
@@ -35,12 +37,13 @@ from toolkit.corpus._dedupe_compare import (
     prefilter,
     title_scores,
 )
-from toolkit.corpus._dedupe_fields import normalise_title, prepare
+from toolkit.corpus._dedupe_fields import Prepared, normalise_title, prepare
 from toolkit.corpus._dedupe_tables import build_tables
 from toolkit.errors import DedupReviewError, ToolkitError
 from toolkit.types import DEDUP_PAIR_COLUMNS, DEDUP_SOURCE_COLUMNS
 
-__all__ = ["DedupResult", "deduplicate", "normalise_title", "compute_database_overlap"]
+__all__ = ["DedupResult", "deduplicate", "normalise_title", "compute_database_overlap",
+           "compare_pairs", "add_review_rows", "assemble"]
 
 @dataclass(frozen=True)
 class DedupResult:
@@ -235,35 +238,65 @@ venue missing; volume missing; issue missing; pages missing'
     n = len(frame)
     ids = {str(r): i for i, r in enumerate(frame["record_id"])}
     review_merges, review_apart = _review_decisions(decisions, ids)
-
-    def ids_of(i: int) -> str:
-        return str(frame.at[i, "record_id"])
-
     prep = prepare(frame)
     candidates = candidate_pairs(prep, window=window)
+    rows = compare_pairs(prep, candidates, title_threshold=title_threshold,
+                         year_tolerance=year_tolerance)
+    stats = {"records": n, "candidate_pairs": len(candidates), "compared_pairs": len(rows)}
+    add_review_rows(rows, review_merges, review_apart, lambda i, j: compare(
+        prep, i, j, None, title_threshold=title_threshold))
+    return assemble(frame, prep.doi, rows, review_apart, stats, fill=fill)
+
+
+def compare_pairs(prep: Prepared, candidates: np.ndarray, *, title_threshold: float = 90.0,
+                  year_tolerance: int = 1) -> dict[tuple[int, int], list[Any]]:
+    """Score, filter and decide candidate pairs of ``prep`` (positions ``i < j``).
+
+    Returns ``{(i, j): [decision, rule, reason, "rules", evidence]}`` for every pair that
+    passed the title prefilter, in candidate order. Each pair's row depends on the two
+    records only, which is what lets :mod:`toolkit.scale.dedupe` decide pairs on workers.
+    """
     scores = title_scores(prep, candidates)
     keep = prefilter(prep, candidates, scores)
     compared = candidates[keep]
     compared_scores = scores[keep]
-
     rows: dict[tuple[int, int], list[Any]] = {}
     for (i, j), score in zip(compared.tolist(), compared_scores.tolist(), strict=True):
         ev = compare(prep, i, j, score, title_threshold=title_threshold)
         decision, rule, reason = decide(ev, strength=min(prep.strength[i], prep.strength[j]),
                                         year_tolerance=year_tolerance)
         rows[(i, j)] = [decision, rule, reason, "rules", ev]
+    return rows
+
+
+def add_review_rows(rows: dict[tuple[int, int], list[Any]],
+                    review_merges: list[tuple[int, int]], review_apart: list[tuple[int, int]],
+                    evidence_of: Callable[[int, int], Any]) -> None:
+    """Put a person's decisions into ``rows`` (they win over the rules' decisions)."""
     for pairs, decision in ((review_merges, "merge"), (review_apart, "distinct")):
         for a, b in pairs:
             i, j = min(a, b), max(a, b)
-            ev = rows[(i, j)][4] if (i, j) in rows else compare(
-                prep, i, j, None, title_threshold=title_threshold)
+            ev = rows[(i, j)][4] if (i, j) in rows else evidence_of(i, j)
             reason = "a person merged them" if decision == "merge" else \
                 "a person kept them apart"
             rows[(i, j)] = [decision, "review", reason, "review", ev]
 
+
+def assemble(frame: pd.DataFrame, dois: list[str], rows: dict[tuple[int, int], list[Any]],
+             review_apart: list[tuple[int, int]], stats: dict[str, int], *,
+             fill: bool = True) -> DedupResult:
+    """Join the decided pairs into works, surest merges first, and build the tables.
+
+    ``frame`` is the records table with a fresh index, ``dois`` the compared DOI of each
+    record (``Prepared.doi``), ``rows`` every decided pair (see :func:`compare_pairs`).
+    """
+    n = len(frame)
+
+    def ids_of(i: int) -> str:
+        return str(frame.at[i, "record_id"])
+
     not_merged = [pair for pair, row in rows.items() if blocks_chains(row)]
-    clusters = Clusters(prep.doi, [(min(a, b), max(a, b)) for a, b in review_apart],
-                         not_merged)
+    clusters = Clusters(dois, [(min(a, b), max(a, b)) for a, b in review_apart], not_merged)
     merges = [(pair, row) for pair, row in rows.items() if row[0] == "merge"]
     merges.sort(key=lambda item: (RULE_RANK.get(item[1][1], 9),
                                   -(item[1][4].title_score or 0.0), item[0]))
@@ -288,8 +321,6 @@ venue missing; volume missing; issue missing; pages missing'
                            "one of the decisions on the sheet")
 
     roots = [clusters.find(i) for i in range(n)]
-    stats = {"records": n, "candidate_pairs": len(candidates),
-             "compared_pairs": len(compared)}
     tables = build_tables(frame, clusters, roots, rows, fill=fill, stats=stats)
     return DedupResult(*tables, stats)
 

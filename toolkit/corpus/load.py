@@ -310,28 +310,10 @@ def _concat(results: list[LoadResult], order: list[str]) -> LoadResult:
     records = records.sort_values(["_order"], kind="stable").drop(columns="_order")
     records = records.reset_index(drop=True)
     is_generated = records.pop("_generated").tolist()
-    ids = records["record_id"].tolist()
-    seen: dict[str, int] = {}
-    counters: dict[str, int] = {}
-    # Ids written in the files claim their names first; derived ids give way.
-    for i in sorted(range(len(ids)), key=lambda i: (is_generated[i], i)):
-        record_id = ids[i]
-        if record_id not in seen:
-            seen[record_id] = i
-            continue
-        count = counters.get(record_id, 2)
-        while f"{record_id}-{count}" in seen:
-            count += 1
-        counters[record_id] = count + 1
-        new_id = f"{record_id}-{count}"
-        first = seen[record_id]
-        warns.append(LoadWarning(
-            str(records.at[i, "source_file"]), _int(records.at[i, "source_line"]),
-            "duplicate_key",
-            f"record id {record_id!r} already used at {records.at[first, 'source_file']}:"
-            f"{records.at[first, 'source_line']}; this record kept as {new_id!r}", new_id))
-        ids[i] = new_id
-        seen[new_id] = i
+    ids, renamed = unique_record_ids(records["record_id"].tolist(), is_generated,
+                                     records["source_file"].tolist(),
+                                     records["source_line"].tolist())
+    warns.extend(renamed)
     records["record_id"] = pd.array(ids, dtype="string")
     failures = sorted((f for r in results for f in r.failures),
                       key=lambda f: (position.get(f.source_file, 0), f.line or 0))
@@ -345,6 +327,38 @@ def _concat(results: list[LoadResult], order: list[str]) -> LoadResult:
         blocks.reset_index(drop=True),
         frozenset(i for i, g in zip(ids, is_generated, strict=True) if g),
     )
+
+
+def unique_record_ids(ids: list[str], is_generated: list[bool], files: list[object],
+                      lines: list[object]) -> tuple[list[str], list[LoadWarning]]:
+    """Rename repeated record ids across files: ``key-2``, ``key-3``, ... with a warning.
+
+    Ids written in the files claim their names first; derived ids give way. The lists are
+    in the final record order (files in the order given, records in file order); the
+    distributed loader (:mod:`toolkit.scale.load`) calls this on the same lists.
+    """
+    ids = list(ids)
+    warns: list[LoadWarning] = []
+    seen: dict[str, int] = {}
+    counters: dict[str, int] = {}
+    for i in sorted(range(len(ids)), key=lambda i: (is_generated[i], i)):
+        record_id = ids[i]
+        if record_id not in seen:
+            seen[record_id] = i
+            continue
+        count = counters.get(record_id, 2)
+        while f"{record_id}-{count}" in seen:
+            count += 1
+        counters[record_id] = count + 1
+        new_id = f"{record_id}-{count}"
+        first = seen[record_id]
+        warns.append(LoadWarning(
+            str(files[i]), _int(lines[i]), "duplicate_key",
+            f"record id {record_id!r} already used at {files[first]}:"
+            f"{lines[first]}; this record kept as {new_id!r}", new_id))
+        ids[i] = new_id
+        seen[new_id] = i
+    return ids, warns
 
 
 def _int(value: object) -> int | None:

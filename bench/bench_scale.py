@@ -1,0 +1,316 @@
+"""Benchmark: rule coding and de-duplication on one process and on Dask LocalClusters.
+
+Rule coding: ``10,000,000 * scale`` thirty-word segments (drawn, seeded, from the words of
+the bundled evidence statements, as in bench_rules.py), made on the workers partition by
+partition (100,000 segments each) and coded with the bundled codebook; only the code
+frequency table comes back to the client. The one-process run codes the same partitions
+one after another in one process and adds up the same table; the tables must be equal.
+
+De-duplication: ``1,000,000 * scale`` records with realistic duplicates
+(bench/dedupe_data.py's generator over the real records in ../shared/data: each work in 2.2
+of six databases on average, its copies varied as databases vary them; past the real
+pool's 23,534 works, works made from them, see ``made_works``), ``deduplicate`` against
+``deduplicate_distributed``; the merge logs must be equal.
+
+The CPU time each working process got during the timed part is printed as a share of the
+wall time: on a machine other jobs share, a worker that got 50% of a core explains a
+speed-up below the number of workers.
+
+Each case runs in a fresh process (one process; a LocalCluster of 1 worker; of 2 workers,
+each single-threaded), so peak memory is the case's own: ``ru_maxrss`` of the process, and
+of every worker process for the clusters (read on the workers when the case ends). The
+1-minute load average of the machine is printed with every figure, since the machine may be
+shared.
+
+Usage: python bench/bench_scale.py [--scale 1.0] [--part coding|dedupe|all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+SEGMENTS = 10_000_000
+RECORDS = 1_000_000
+PART = 100_000
+
+
+# --- segments ---------------------------------------------------------------------------
+
+def vocabulary() -> np.ndarray:
+    import toolkit as tk
+
+    return np.array(" ".join(tk.load_review().evidence["statement"]).split())
+
+
+def make_partition(number: int, size: int, words: np.ndarray) -> pd.DataFrame:
+    """Segments ``number * PART ...`` of the benchmark (seeded by the partition number)."""
+    rng = np.random.default_rng(number)
+    picks = rng.integers(0, len(words), size=(size, 30))
+    texts = [" ".join(row) for row in words[picks]]
+    ids = [f"s{number:05d}-{i:06d}" for i in range(size)]
+    return pd.DataFrame({"segment_id": pd.array(ids, dtype="string"),
+                         "text": pd.array(texts, dtype="string")})
+
+
+def _sizes(n: int) -> list[int]:
+    return [min(PART, n - start) for start in range(0, n, PART)]
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def coding_case(workers: int, n: int) -> dict[str, object]:
+    from toolkit.codebook import load_codebook
+    from toolkit.coding import RuleCoder
+    from toolkit.coding.analysis import frequency_counts, frequency_table, keyed_codings
+    from toolkit.paths import bundled_codebook_path
+
+    book = load_codebook(bundled_codebook_path())
+    words = vocabulary()
+    sizes = _sizes(n)
+    out: dict[str, object] = {"part": "coding", "workers": workers, "items": n}
+    if workers == 0:
+        coder = RuleCoder(book).fit()
+        start, cpu = time.perf_counter(), _cpu_seconds()
+        counts = []
+        for number, size in enumerate(sizes):
+            codings = coder.transform(make_partition(number, size, words))
+            counts.append(frequency_counts(keyed_codings(codings, book, "code", "bench")))
+        table = frequency_table(pd.concat(counts, ignore_index=True), book, "code", by=None,
+                                documents=False, works=False)
+        out["seconds"] = time.perf_counter() - start
+        out["cpu_seconds"] = [_cpu_seconds() - cpu]
+        out["worker_rss_mib"] = []
+    else:
+        import dask.dataframe as dd
+        from distributed import Client, LocalCluster
+
+        from toolkit.scale import code_distributed, compute_code_frequencies_distributed
+
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None, memory_limit=0) as cluster, \
+                Client(cluster) as client:
+            client.run(_warm)  # imports and the matcher, outside the timing
+            cpu = client.run(_cpu_seconds)
+            start = time.perf_counter()
+            segments = dd.from_map(make_partition, list(range(len(sizes))), sizes,
+                                   words=words, meta=make_partition(0, 0, words),
+                                   enforce_metadata=False)
+            codings = code_distributed(RuleCoder(book), segments, client=client)
+            table = compute_code_frequencies_distributed(codings, book, whole_segments=True)
+            out["seconds"] = time.perf_counter() - start
+            out["cpu_seconds"] = [v - cpu[k] for k, v in client.run(_cpu_seconds).items()]
+            out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
+    out["client_rss_mib"] = _rss_mib()
+    out["table"] = table.to_json()
+    return out
+
+
+def _warm() -> None:
+    from toolkit.codebook import load_codebook
+    from toolkit.coding import RuleCoder
+    from toolkit.paths import bundled_codebook_path
+    from toolkit.scale.coding import _settings, _worker_coder
+
+    key, settings = _settings(RuleCoder(load_codebook(bundled_codebook_path())))
+    _worker_coder(key, settings)
+
+
+# --- de-duplication ---------------------------------------------------------------------
+
+#: Databases a work is found in, on average (as bench/bench_dedupe.py's benchmark).
+MEAN_COPIES = 2.2
+
+
+def made_works(pool: pd.DataFrame, n: int, random_state: int = 0) -> pd.DataFrame:
+    """``n`` further works in the pool's shape, so the benchmark can pass the real pool's size.
+
+    The real pool (about 23,500 works) makes about 53,000 records at 2.2 databases a work;
+    a bibliometric slice of a million records has far more works. Each made work takes its
+    title's first half from one real work and its second half from another, its authors,
+    year, venue and type from a third; it has no DOI, abstract, volume, issue or pages (none
+    is made up). Titles so made are distinct works to the de-duplication, whose copies in
+    several databases are then varied like the real works' (bench/dedupe_data.py).
+    """
+    rng = np.random.default_rng(random_state)
+    titles = pool["title"].astype(str).str.split().to_numpy()
+    first, second, donor = (rng.integers(0, len(pool), n) for _ in range(3))
+    made = pool.iloc[donor].copy().reset_index(drop=True)
+    made["title"] = [" ".join(titles[a][:max(1, len(titles[a]) // 2)]
+                              + titles[b][len(titles[b]) // 2:])
+                     for a, b in zip(first, second, strict=True)]
+    for column in ("doi", "abstract", "volume", "issue", "pages"):
+        made[column] = None
+    made["origin"] = "made"
+    return made
+
+
+def dedupe_records(n: int) -> pd.DataFrame:
+    """``n`` records: the real works first, then made works (see :func:`made_works`)."""
+    sys.path.insert(0, str(HERE))
+    from dedupe_data import load_pool, make_benchmark
+
+    pool = load_pool()
+    n_works = int(np.ceil(n / MEAN_COPIES))
+    if n_works > len(pool):
+        pool = pd.concat([pool, made_works(pool, n_works - len(pool))], ignore_index=True)
+    records, _ = make_benchmark(pool, n_works=n_works, mean_copies=MEAN_COPIES,
+                                random_state=0)
+    if len(records) < n:
+        raise SystemExit(f"the generator made {len(records):,} records, fewer than {n:,}")
+    return records.iloc[:n].reset_index(drop=True)
+
+
+def _records_file(n: int, parent: int) -> Path:
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"bench_scale_records_{n}_{parent}.parquet"
+
+
+def stored_records(n: int) -> pd.DataFrame:
+    """The parent's records (made once for the three cases), tuples restored."""
+    records = pd.read_parquet(_records_file(n, os.getppid()))
+    for column in records.columns:
+        values = records[column].dropna()
+        if len(values) and isinstance(values.iloc[0], (list, np.ndarray)):
+            records[column] = [tuple(v) if isinstance(v, (list, np.ndarray)) else v
+                               for v in records[column]]
+    return records
+
+
+def dedupe_case(workers: int, n: int) -> dict[str, object]:
+    import hashlib
+
+    from toolkit.corpus import deduplicate
+
+    records = stored_records(n)
+    out: dict[str, object] = {"part": "dedupe", "workers": workers, "items": len(records),
+                              "rss_after_records_mib": _rss_mib()}
+    if workers == 0:
+        start, cpu = time.perf_counter(), _cpu_seconds()
+        result = deduplicate(records)
+        out["seconds"] = time.perf_counter() - start
+        out["cpu_seconds"] = [_cpu_seconds() - cpu]
+        out["worker_rss_mib"] = []
+    else:
+        from distributed import Client, LocalCluster
+
+        from toolkit.scale import deduplicate_distributed
+
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None, memory_limit=0) as cluster, \
+                Client(cluster) as client:
+            client.run(_warm_dedupe)
+            cpu = client.run(_cpu_seconds)
+            start, client_cpu = time.perf_counter(), _cpu_seconds()
+            result = deduplicate_distributed(records, client=client)
+            out["seconds"] = time.perf_counter() - start
+            out["client_cpu_seconds"] = _cpu_seconds() - client_cpu
+            out["cpu_seconds"] = [v - cpu[k] for k, v in client.run(_cpu_seconds).items()]
+            out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
+    out["client_rss_mib"] = _rss_mib()
+    out["stats"] = result.stats
+    out["log_sha256"] = hashlib.sha256(result.log.to_csv(index=False).encode()).hexdigest()
+    out["pairs_sha256"] = hashlib.sha256(
+        result.pairs.to_csv(index=False).encode()).hexdigest()
+    return out
+
+
+def _warm_dedupe() -> None:
+    import toolkit.scale.dedupe  # noqa: F401
+
+
+# --- driver -----------------------------------------------------------------------------
+
+def run_case(part: str, workers: int, scale: float) -> dict[str, object]:
+    n = max(1, int(round((SEGMENTS if part == "coding" else RECORDS) * scale)))
+    before = os.getloadavg()[0]
+    out = coding_case(workers, n) if part == "coding" else dedupe_case(workers, n)
+    out["load_before"], out["load_after"] = before, os.getloadavg()[0]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fraction of the full size (10M segments, 1M records)")
+    parser.add_argument("--part", choices=["coding", "dedupe", "all"], default="all")
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # part:workers, in a child
+    args = parser.parse_args()
+    if args.case:
+        part, workers = args.case.split(":")
+        print(json.dumps(run_case(part, int(workers), args.scale)))
+        return
+    print(f"{os.cpu_count()} cores; scale {args.scale}; every case in a fresh process; "
+          "rate per core = items/s / processes doing the work; RSS = peak resident memory; "
+          "load = 1-minute load average before/after")
+    parts = ["coding", "dedupe"] if args.part == "all" else [args.part]
+    stored = None
+    if "dedupe" in parts:  # made once here, read by the three cases
+        stored = _records_file(max(1, int(round(RECORDS * args.scale))), os.getpid())
+        stored.with_suffix(".tmp").unlink(missing_ok=True)
+        dedupe_records(max(1, int(round(RECORDS * args.scale)))).to_parquet(
+            stored.with_suffix(".tmp"))
+        stored.with_suffix(".tmp").replace(stored)
+    try:
+        _run(parts, args.scale)
+    finally:
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+
+
+def _run(parts: list[str], scale: float) -> None:
+    for part in parts:
+        results = {}
+        for workers in (0, 1, 2):
+            done = subprocess.run([sys.executable, __file__, "--case", f"{part}:{workers}",
+                                   "--scale", str(scale)], capture_output=True,
+                                  text=True, check=False)
+            if done.returncode:
+                print(done.stderr[-3000:])
+                raise SystemExit(f"{part} with {workers} workers failed")
+            out = json.loads(done.stdout.strip().splitlines()[-1])
+            results[workers] = out
+            label = "one process" if workers == 0 else f"LocalCluster, {workers} worker(s)"
+            rate = out["items"] / out["seconds"]
+            cores = max(1, workers)
+            memory = (f"worker peak RSS {', '.join(f'{m:,.0f}' for m in out['worker_rss_mib'])}"
+                      f" MiB; client {out['client_rss_mib']:,.0f} MiB") if workers else \
+                f"process peak RSS {out['client_rss_mib']:,.0f} MiB"
+            busy = ", ".join(f"{c / out['seconds']:.0%}" for c in out["cpu_seconds"])
+            client_cpu = (f"; client CPU {out['client_cpu_seconds']:.1f} s"
+                          if "client_cpu_seconds" in out else "")
+            print(f"  {part:6} {label:28} {out['items']:>11,} in {out['seconds']:8.1f} s: "
+                  f"{rate:>9,.0f}/s, {rate / cores:>9,.0f}/s per core; CPU of each working "
+                  f"process / wall time: {busy}{client_cpu}; {memory}; "
+                  f"load {out['load_before']:.1f}/{out['load_after']:.1f}", flush=True)
+        key = "table" if part == "coding" else "log_sha256"
+        same = len({json.dumps(results[w][key]) for w in results}) == 1
+        if part == "dedupe":
+            same = same and len({results[w]["pairs_sha256"] for w in results}) == 1
+            print(f"  stats: {results[0]['stats']}")
+        speedup = results[1]["seconds"] / results[2]["seconds"]
+        print(f"  {part}: 2 workers {speedup:.2f}x one worker; one worker "
+              f"{results[0]['seconds'] / results[1]['seconds']:.2f}x one process; results "
+              f"{'identical' if same else 'DIFFER'} across the three runs", flush=True)
+
+
+if __name__ == "__main__":
+    main()

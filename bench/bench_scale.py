@@ -28,13 +28,16 @@ Usage: python bench/bench_scale.py [--scale 1.0] [--part coding|dedupe|all]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,39 +91,56 @@ def coding_case(workers: int, n: int) -> dict[str, object]:
     out: dict[str, object] = {"part": "coding", "workers": workers, "items": n}
     if workers == 0:
         coder = RuleCoder(book).fit()
-        start, cpu = time.perf_counter(), _cpu_seconds()
-        counts = []
-        for number, size in enumerate(sizes):
-            codings = coder.transform(make_partition(number, size, words))
-            counts.append(frequency_counts(keyed_codings(codings, book, "code", "bench")))
-        table = frequency_table(pd.concat(counts, ignore_index=True), book, "code", by=None,
-                                documents=False, works=False)
-        out["seconds"] = time.perf_counter() - start
-        out["cpu_seconds"] = [_cpu_seconds() - cpu]
-        out["worker_rss_mib"] = []
+        with _timed(out, workers, _warm):
+            counts = []
+            for number, size in enumerate(sizes):
+                codings = coder.transform(make_partition(number, size, words))
+                counts.append(frequency_counts(keyed_codings(codings, book, "code", "bench")))
+            table = frequency_table(pd.concat(counts, ignore_index=True), book, "code",
+                                    by=None, documents=False, works=False)
     else:
         import dask.dataframe as dd
-        from distributed import Client, LocalCluster
 
         from toolkit.scale import code_distributed, compute_code_frequencies_distributed
 
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, memory_limit=0) as cluster, \
-                Client(cluster) as client:
-            client.run(_warm)  # imports and the matcher, outside the timing
-            cpu = client.run(_cpu_seconds)
-            start = time.perf_counter()
+        with _timed(out, workers, _warm) as client:
             segments = dd.from_map(make_partition, list(range(len(sizes))), sizes,
                                    words=words, meta=make_partition(0, 0, words),
                                    enforce_metadata=False)
             codings = code_distributed(RuleCoder(book), segments, client=client)
             table = compute_code_frequencies_distributed(codings, book, whole_segments=True)
-            out["seconds"] = time.perf_counter() - start
-            out["cpu_seconds"] = [v - cpu[k] for k, v in client.run(_cpu_seconds).items()]
-            out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
     out["client_rss_mib"] = _rss_mib()
     out["table"] = table.to_json()
     return out
+
+
+@contextlib.contextmanager
+def _timed(out: dict[str, object], workers: int, warm: Callable[[], None]
+           ) -> Iterator[Any]:
+    """Time the block: in this process (``workers == 0``, yields None) or on a new
+    LocalCluster of single-threaded workers, warmed by ``warm`` before the clock starts
+    (yields its client). Records seconds, CPU seconds of each working process (and of the
+    client), and the workers' peak memory in ``out``."""
+    if workers == 0:
+        start, cpu = time.perf_counter(), _cpu_seconds()
+        yield None
+        out["seconds"] = time.perf_counter() - start
+        out["cpu_seconds"] = [_cpu_seconds() - cpu]
+        out["worker_rss_mib"] = []
+        return
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, memory_limit=0) as cluster, \
+            Client(cluster) as client:
+        client.run(warm)  # imports (and the matcher), outside the timing
+        cpu = client.run(_cpu_seconds)
+        start, client_cpu = time.perf_counter(), _cpu_seconds()
+        yield client
+        out["seconds"] = time.perf_counter() - start
+        out["client_cpu_seconds"] = _cpu_seconds() - client_cpu
+        out["cpu_seconds"] = [v - cpu[k] for k, v in client.run(_cpu_seconds).items()]
+        out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
 
 
 def _warm() -> None:
@@ -167,14 +187,16 @@ def dedupe_records(n: int) -> pd.DataFrame:
     sys.path.insert(0, str(HERE))
     from dedupe_data import load_pool, make_benchmark
 
-    pool = load_pool()
+    real = load_pool()
     n_works = int(np.ceil(n / MEAN_COPIES))
-    if n_works > len(pool):
-        pool = pd.concat([pool, made_works(pool, n_works - len(pool))], ignore_index=True)
-    records, _ = make_benchmark(pool, n_works=n_works, mean_copies=MEAN_COPIES,
-                                random_state=0)
-    if len(records) < n:
-        raise SystemExit(f"the generator made {len(records):,} records, fewer than {n:,}")
+    while True:  # copies are drawn: when they fall short, draw again with 5% more works
+        pool = real if n_works <= len(real) else pd.concat(
+            [real, made_works(real, n_works - len(real))], ignore_index=True)
+        records, _ = make_benchmark(pool, n_works=n_works, mean_copies=MEAN_COPIES,
+                                    random_state=0)
+        if len(records) >= n:
+            break
+        n_works = int(np.ceil(n_works * 1.05))
     return records.iloc[:n].reset_index(drop=True)
 
 
@@ -204,27 +226,13 @@ def dedupe_case(workers: int, n: int) -> dict[str, object]:
     out: dict[str, object] = {"part": "dedupe", "workers": workers, "items": len(records),
                               "rss_after_records_mib": _rss_mib()}
     if workers == 0:
-        start, cpu = time.perf_counter(), _cpu_seconds()
-        result = deduplicate(records)
-        out["seconds"] = time.perf_counter() - start
-        out["cpu_seconds"] = [_cpu_seconds() - cpu]
-        out["worker_rss_mib"] = []
+        with _timed(out, workers, _warm_dedupe):
+            result = deduplicate(records)
     else:
-        from distributed import Client, LocalCluster
-
         from toolkit.scale import deduplicate_distributed
 
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, memory_limit=0) as cluster, \
-                Client(cluster) as client:
-            client.run(_warm_dedupe)
-            cpu = client.run(_cpu_seconds)
-            start, client_cpu = time.perf_counter(), _cpu_seconds()
+        with _timed(out, workers, _warm_dedupe) as client:
             result = deduplicate_distributed(records, client=client)
-            out["seconds"] = time.perf_counter() - start
-            out["client_cpu_seconds"] = _cpu_seconds() - client_cpu
-            out["cpu_seconds"] = [v - cpu[k] for k, v in client.run(_cpu_seconds).items()]
-            out["worker_rss_mib"] = sorted(client.run(_rss_mib).values())
     out["client_rss_mib"] = _rss_mib()
     out["stats"] = result.stats
     out["log_sha256"] = hashlib.sha256(result.log.to_csv(index=False).encode()).hexdigest()

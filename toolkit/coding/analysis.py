@@ -64,7 +64,8 @@ def _keys(codebook: Codebook, coded: pd.DataFrame, level: Level, where: str) -> 
     return coded["code_id"]
 
 
-def _rows_order(codebook: Codebook, level: Level) -> list[str]:
+def rows_order(codebook: Codebook, level: Level) -> list[str]:
+    """Code ids in codebook order, or theme ids: the rows of the tables."""
     if level == "theme":
         return [t.id for t in codebook.themes()]
     return [c.id for c in codebook.walk()]
@@ -276,7 +277,7 @@ def frequency_table(counts: pd.DataFrame, codebook: Codebook, level: Level, *,
                 [[], []], names=["key", "value"]))
         return summed.xs(name, level="kind")
 
-    order = _rows_order(codebook, level)
+    order = rows_order(codebook, level)
     segment_counts = kind("segments").droplevel("value")
     if by is not None:
         cells = kind("group")
@@ -351,7 +352,7 @@ def compute_cooccurrence(codings: pd.DataFrame, codebook: Codebook, *, level: Le
     np.float64(0.5)
     """
     frame = keyed_codings(codings, codebook, level, "compute_cooccurrence")
-    order = list(codes) if codes is not None else _rows_order(codebook, level)
+    order = list(codes) if codes is not None else rows_order(codebook, level)
     return cooccurrence_table(cooccurrence_counts(frame, order), order, level=level,
                               measure=measure, drop_unused=drop_unused)
 
@@ -458,7 +459,7 @@ def compute_quotes(codings: pd.DataFrame, segments: pd.DataFrame, codebook: Code
     info = segments.set_index("segment_id", drop=False)
     works_of = _works(segments)
     position = {s: i for i, s in enumerate(segments["segment_id"])}
-    order = {k: i for i, k in enumerate(_rows_order(codebook, level))}
+    order = {k: i for i, k in enumerate(rows_order(codebook, level))}
     wanted = set(codes) if codes is not None else None
     rows = []
     frame = coded.assign(_key=keys.to_numpy())

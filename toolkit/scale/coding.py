@@ -32,6 +32,7 @@ from toolkit.coding.analysis import (
     frequency_counts,
     frequency_table,
     keyed_codings,
+    rows_order,
     segment_attributes,
 )
 from toolkit.coding.rules import RuleCoder
@@ -48,13 +49,17 @@ _CODERS: dict[str, RuleCoder] = {}
 REDUCED_COLUMNS = ("segment_id", "code_id", "coder", "round", "method")
 
 
+def _digest(settings: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Key settings sent to the workers by their content (what the workers cache by)."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest(), settings
+
+
 def _settings(coder: RuleCoder) -> tuple[str, dict[str, Any]]:
     from toolkit.codebook.io import codebook_to_dict
 
-    settings = {"codebook": codebook_to_dict(coder.codebook), "coder": coder.coder,
-                "round": coder.round, "batch_size": coder.batch_size}
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest(), settings
+    return _digest({"codebook": codebook_to_dict(coder.codebook), "coder": coder.coder,
+                    "round": coder.round, "batch_size": coder.batch_size})
 
 
 def _worker_coder(key: str, settings: dict[str, Any]) -> RuleCoder:
@@ -180,9 +185,7 @@ _BOOKS: dict[str, Codebook] = {}
 def _book_settings(codebook: Codebook) -> tuple[str, dict[str, Any]]:
     from toolkit.codebook.io import codebook_to_dict
 
-    settings = codebook_to_dict(codebook)
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest(), settings
+    return _digest(codebook_to_dict(codebook))
 
 
 def _worker_book(key: str, settings: dict[str, Any]) -> Codebook:
@@ -334,8 +337,7 @@ def compute_cooccurrence_distributed(codings: Any, codebook: Codebook, *,
         Equal to ``compute_cooccurrence(codings.compute(), codebook, ...)``.
     """
     where = "compute_cooccurrence_distributed"
-    order = list(codes) if codes is not None else [
-        c.id for c in (codebook.themes() if level == "theme" else codebook.walk())]
+    order = list(codes) if codes is not None else rows_order(codebook, level)
     if measure not in ("count", "jaccard"):
         raise CodingError(f"{where}: measure {measure!r}; use 'count' or 'jaccard'")
     with dataframe_config():

@@ -10,17 +10,21 @@ De-duplication: ``1,000,000 * scale`` records with realistic duplicates
 (bench/dedupe_data.py's generator over the real records in ../shared/data: each work in 2.2
 of six databases on average, its copies varied as databases vary them; past the real
 pool's 23,534 works, works made from them, see ``made_works``), ``deduplicate`` against
-``deduplicate_distributed``; the merge logs must be equal.
+``deduplicate_distributed``. The records are stored once as parquet files of 50,000; the
+one-process run reads them all, the clusters read them on the workers (a file a
+partition), and the tables stay there: kept records, merge log, pairs and sources are
+compared through a sum of row hashes computed where they are (equal for equal rows, in any
+order), with the uncertain pairs and the stats; all must be equal in the three runs.
 
 The CPU time each working process got during the timed part is printed as a share of the
 wall time: on a machine other jobs share, a worker that got 50% of a core explains a
 speed-up below the number of workers.
 
 Each case runs in a fresh process (one process; a LocalCluster of 1 worker; of 2 workers,
-each single-threaded), so peak memory is the case's own: ``ru_maxrss`` of the process, and
-of every worker process for the clusters (read on the workers when the case ends). The
-1-minute load average of the machine is printed with every figure, since the machine may be
-shared.
+each single-threaded), so peak memory is the case's own: the peak resident memory of the
+process (``VmHWM``) and of every worker process for the clusters (read on the workers when
+the case ends). The 1-minute load average of the machine is printed with every figure, since
+the machine may be shared.
 
 Usage: python bench/bench_scale.py [--scale 1.0] [--part coding|dedupe|all]
 """
@@ -71,7 +75,17 @@ def _sizes(n: int) -> list[int]:
 
 
 def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process, in MiB.
+
+    ``VmHWM`` on Linux: ``ru_maxrss`` survives ``exec``, so a process started from a big
+    one (the parent holding the made records; a worker started by the client) would report
+    its parent's size at the fork.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(status.split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu_seconds() -> float:
@@ -200,15 +214,27 @@ def dedupe_records(n: int) -> pd.DataFrame:
     return records.iloc[:n].reset_index(drop=True)
 
 
-def _records_file(n: int, parent: int) -> Path:
+#: Records a stored file holds: one partition of the distributed runs.
+RECORDS_PER_FILE = 50_000
+
+
+def _records_dir(n: int, parent: int) -> Path:
     import tempfile
 
-    return Path(tempfile.gettempdir()) / f"bench_scale_records_{n}_{parent}.parquet"
+    return Path(tempfile.gettempdir()) / f"bench_scale_records_{n}_{parent}"
 
 
-def stored_records(n: int) -> pd.DataFrame:
-    """The parent's records (made once for the three cases), tuples restored."""
-    records = pd.read_parquet(_records_file(n, os.getppid()))
+def store_records(records: pd.DataFrame, folder: Path) -> None:
+    """Write the records as parquet files of ``RECORDS_PER_FILE`` (numbered in order)."""
+    folder.mkdir()
+    for number, start in enumerate(range(0, len(records), RECORDS_PER_FILE)):
+        records.iloc[start:start + RECORDS_PER_FILE].to_parquet(
+            folder / f"records-{number:05d}.parquet")
+
+
+def read_records(path: str) -> pd.DataFrame:
+    """One stored file, tuples restored (parquet gives lists back)."""
+    records = pd.read_parquet(path)
     for column in records.columns:
         values = records[column].dropna()
         if len(values) and isinstance(values.iloc[0], (list, np.ndarray)):
@@ -217,27 +243,57 @@ def stored_records(n: int) -> pd.DataFrame:
     return records
 
 
+def _columns_of(path: str) -> pd.DataFrame:
+    return read_records(path).iloc[:0]
+
+
+def _stored(n: int) -> list[str]:
+    return sorted(str(p) for p in _records_dir(n, os.getppid()).glob("records-*.parquet"))
+
+
+def digest(frame: pd.DataFrame) -> int:
+    """A sum of row hashes: equal for equal rows in any order or partitioning."""
+    if not len(frame):
+        return 0
+    hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return int(hashes.sum(dtype=np.uint64))
+
+
+TABLES = ("records", "log", "pairs", "sources", "uncertain")
+
+
 def dedupe_case(workers: int, n: int) -> dict[str, object]:
-    import hashlib
-
-    from toolkit.corpus import deduplicate
-
-    records = stored_records(n)
-    out: dict[str, object] = {"part": "dedupe", "workers": workers, "items": len(records),
-                              "rss_after_records_mib": _rss_mib()}
+    files = _stored(n)
+    out: dict[str, object] = {"part": "dedupe", "workers": workers}
     if workers == 0:
+        from toolkit.corpus import deduplicate
+
+        records = pd.concat([read_records(f) for f in files], ignore_index=True)
+        out["items"], out["rss_after_records_mib"] = len(records), _rss_mib()
         with _timed(out, workers, _warm_dedupe):
             result = deduplicate(records)
+        out["digests"] = {t: digest(getattr(result, t)) for t in TABLES}
     else:
-        from toolkit.scale import deduplicate_distributed
+        import dask
+        import dask.dataframe as dd
+
+        from toolkit.scale import dataframe_config, deduplicate_distributed
 
         with _timed(out, workers, _warm_dedupe) as client:
+            # read on the workers, a file a partition; the client never holds the records
+            meta = client.submit(_columns_of, files[0]).result()
+            with dataframe_config():  # authors stay tuples
+                records = dd.from_map(read_records, files, meta=meta,
+                                      enforce_metadata=False)
             result = deduplicate_distributed(records, client=client)
+            sums = dask.compute({t: [dask.delayed(digest)(p)
+                                     for p in getattr(result, t).to_delayed()]
+                                 for t in TABLES if t != "uncertain"})[0]
+        out["items"] = result.stats["records"]
+        out["digests"] = {t: sum(v) % 2 ** 64 for t, v in sums.items()}
+        out["digests"]["uncertain"] = digest(result.uncertain)
     out["client_rss_mib"] = _rss_mib()
     out["stats"] = result.stats
-    out["log_sha256"] = hashlib.sha256(result.log.to_csv(index=False).encode()).hexdigest()
-    out["pairs_sha256"] = hashlib.sha256(
-        result.pairs.to_csv(index=False).encode()).hexdigest()
     return out
 
 
@@ -272,16 +328,17 @@ def main() -> None:
     parts = ["coding", "dedupe"] if args.part == "all" else [args.part]
     stored = None
     if "dedupe" in parts:  # made once here, read by the three cases
-        stored = _records_file(max(1, int(round(RECORDS * args.scale))), os.getpid())
-        stored.with_suffix(".tmp").unlink(missing_ok=True)
-        dedupe_records(max(1, int(round(RECORDS * args.scale)))).to_parquet(
-            stored.with_suffix(".tmp"))
-        stored.with_suffix(".tmp").replace(stored)
+        import shutil
+
+        n = max(1, int(round(RECORDS * args.scale)))
+        stored = _records_dir(n, os.getpid())
+        shutil.rmtree(stored, ignore_errors=True)
+        store_records(dedupe_records(n), stored)
     try:
         _run(parts, args.scale)
     finally:
         if stored is not None:
-            stored.unlink(missing_ok=True)
+            shutil.rmtree(stored, ignore_errors=True)
 
 
 def _run(parts: list[str], scale: float) -> None:
@@ -309,10 +366,11 @@ def _run(parts: list[str], scale: float) -> None:
                   f"{rate:>9,.0f}/s, {rate / cores:>9,.0f}/s per core; CPU of each working "
                   f"process / wall time: {busy}{client_cpu}; {memory}; "
                   f"load {out['load_before']:.1f}/{out['load_after']:.1f}", flush=True)
-        key = "table" if part == "coding" else "log_sha256"
-        same = len({json.dumps(results[w][key]) for w in results}) == 1
+        key = "table" if part == "coding" else "digests"
+        same = len({json.dumps(results[w][key], sort_keys=True) for w in results}) == 1
         if part == "dedupe":
-            same = same and len({results[w]["pairs_sha256"] for w in results}) == 1
+            same = same and len({json.dumps(results[w]["stats"], sort_keys=True)
+                                 for w in results}) == 1
             print(f"  stats: {results[0]['stats']}")
         speedup = results[1]["seconds"] / results[2]["seconds"]
         print(f"  {part}: 2 workers {speedup:.2f}x one worker; one worker "

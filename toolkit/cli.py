@@ -113,7 +113,8 @@ def _load(args: argparse.Namespace, client: object) -> None:
         if scale is not None:
             from toolkit.scale import deduplicate_distributed
 
-            dedup = deduplicate_distributed(records, decisions=args.decisions, **scale)
+            dedup = deduplicate_distributed(records, decisions=args.decisions,
+                                            **scale).compute()
         else:
             dedup = deduplicate(records, decisions=args.decisions)
         records = dedup.records

@@ -22,7 +22,10 @@ import toolkit as tk  # noqa: E402
 from toolkit import agreement, coding, scale  # noqa: E402
 from toolkit import triangulation as tri  # noqa: E402
 from toolkit.codebook import load_codebook  # noqa: E402
-from toolkit.errors import CodingError  # noqa: E402
+from toolkit.errors import (
+    CodingError,  # noqa: E402
+    ToolkitError,  # noqa: E402
+)
 from toolkit.paths import bundled_codebook_path, bundled_codings_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +99,9 @@ def benchmark_records() -> pd.DataFrame:
     return records
 
 
-def _assert_dedup(a, b) -> None:
+def _assert_dedup(distributed, b) -> None:
+    assert isinstance(distributed, scale.DistributedDedup)
+    a = distributed.compute()
     for name in ("records", "log", "pairs", "uncertain", "sources"):
         _assert_frames(getattr(a, name), getattr(b, name))
     assert a.stats == b.stats
@@ -122,6 +127,65 @@ def test_deduplicate_ties_across_ranges_and_a_person_s_decisions(client,
     many = scale.deduplicate_distributed(records, client=client, decisions=decisions,
                                          window=4, npartitions=7)
     _assert_dedup(many, one)
+
+
+def test_deduplicate_a_person_keeps_apart_what_the_rules_merge(client,
+                                                               benchmark_records) -> None:
+    # Keep-apart decisions inside groups the rules link (so the bucket that joins the group
+    # must apply them), and a merge of two works no rule links.
+    plain = tk.deduplicate(benchmark_records)
+    log = plain.log
+    apart = log.drop_duplicates("kept_id").head(3)
+    works = plain.records["record_id"].tolist()
+    decisions = pd.DataFrame({
+        "record_id_1": [*apart["kept_id"], works[0]],
+        "record_id_2": [*apart["removed_id"], works[1]],
+        "decision": ["keep apart"] * len(apart) + ["merge"]})
+    one = tk.deduplicate(benchmark_records, decisions=decisions)
+    assert one.stats["works"] == plain.stats["works"] + len(apart) - 1
+    many = scale.deduplicate_distributed(benchmark_records, client=client,
+                                         decisions=decisions, npartitions=4)
+    assert hasattr(many.records, "dask") and hasattr(many.pairs, "dask")  # on the cluster
+    _assert_dedup(many, one)
+    a, b = apart["kept_id"].iloc[0], apart["removed_id"].iloc[0]
+    x = next(w for w in works if w not in (a, b))
+    contradiction = pd.DataFrame({"record_id_1": [a, a, x], "record_id_2": [b, x, b],
+                                  "decision": ["keep apart", "merge", "merge"]})
+    with pytest.raises(ToolkitError, match="both merge and keep apart") as one_err:
+        tk.deduplicate(benchmark_records, decisions=contradiction)
+    with pytest.raises(ToolkitError, match="both merge and keep apart") as many_err:
+        scale.deduplicate_distributed(benchmark_records, client=client,
+                                      decisions=contradiction)
+    assert str(many_err.value) == str(one_err.value)
+
+
+def test_deduplicate_checks_the_ids_of_a_dask_table(client, benchmark_records) -> None:
+    import dask.dataframe as dd
+
+    repeated = benchmark_records.copy()
+    repeated.loc[200, "record_id"] = repeated.loc[3, "record_id"]
+    missing = benchmark_records.astype({"record_id": object}).copy()
+    missing.loc[5, "record_id"] = None
+    with scale.dataframe_config():
+        repeated, missing = (dd.from_pandas(f, npartitions=3) for f in (repeated, missing))
+    with pytest.raises(ToolkitError, match="record_id values repeat"):
+        scale.deduplicate_distributed(repeated, client=client)
+    with pytest.raises(ToolkitError, match="some record_id values are missing"):
+        scale.deduplicate_distributed(missing, client=client)
+
+
+def test_deduplicate_refuses_authors_dask_turned_into_text(client, benchmark_records) -> None:
+    import dask
+    import dask.dataframe as dd
+
+    with dask.config.set({"dataframe.convert-string": True}):
+        texts = dd.from_pandas(benchmark_records, npartitions=2)
+    with pytest.raises(ToolkitError, match=r"\['authors'.*dataframe_config"):
+        scale.deduplicate_distributed(texts, client=client)
+    with scale.dataframe_config():
+        kept = dd.from_pandas(benchmark_records, npartitions=2)
+    _assert_dedup(scale.deduplicate_distributed(kept, client=client),
+                  tk.deduplicate(benchmark_records))
 
 
 def test_deduplicate_a_dask_records_table(client) -> None:

@@ -17,7 +17,7 @@ from toolkit.types import (
     RECORD_COLUMNS,
 )
 
-__all__ = ["build_tables", "SIDE_BY_SIDE"]
+__all__ = ["build_tables", "pairs_frame", "uncertain_frame", "SIDE_BY_SIDE"]
 
 _FILLABLE = ("title", "authors", "year", "month", "venue", "publisher", "volume", "issue",
              "pages", "doi", "url", "abstract", "keywords", "note")
@@ -36,12 +36,14 @@ def _filled_mask(column: pd.Series) -> list[bool]:
 
 
 def build_tables(frame: pd.DataFrame, clusters: Clusters, roots: list[int],
-                 rows: dict[tuple[int, int], list[Any]], *, fill: bool, stats: dict[str, int]
-                 ) -> tuple[pd.DataFrame, ...]:
+                 rows: dict[tuple[int, int], list[Any]], *, fill: bool, stats: dict[str, int],
+                 groups_only: bool = False) -> tuple[pd.DataFrame | None, ...]:
     """Build the outputs of a de-duplication from its groups and decisions.
 
     Returns ``(records, log, pairs, uncertain, sources)``; ``stats`` gains ``works``,
-    ``merged_pairs`` and ``uncertain_pairs``.
+    ``merged_pairs`` and ``uncertain_pairs``. With ``groups_only`` (the groups of a part
+    of the records, as :mod:`toolkit.scale.dedupe` joins them) ``rows`` is not read,
+    ``pairs`` and ``uncertain`` are ``None`` and ``stats`` gains ``works`` only.
     """
     n = len(frame)
     groups: dict[int, list[int]] = {}
@@ -98,7 +100,6 @@ def build_tables(frame: pd.DataFrame, clusters: Clusters, roots: list[int],
                       "abstract_score": "float64"})
     log = log.sort_values(["kept_id", "removed_id"], kind="stable").reset_index(drop=True)
 
-    pairs = _pairs_frame(rows, record_ids, roots)
     sources = pd.DataFrame({
         "kept_id": [record_ids[kept_of[i]] for i in range(n)],
         "source_record_id": record_ids,
@@ -109,7 +110,11 @@ def build_tables(frame: pd.DataFrame, clusters: Clusters, roots: list[int],
         "database": databases,
         "rule": source_rule,
     }, columns=list(DEDUP_SOURCE_COLUMNS)).astype({"source_line": "Int64"})
-    uncertain = _uncertain_frame(frame, rows, roots, databases)
+    if groups_only:
+        stats.update(works=len(kept_frame))
+        return kept_frame, log, None, None, sources
+    pairs = pairs_frame(rows, record_ids, roots)
+    uncertain = uncertain_frame(frame, rows, roots, databases)
     stats.update(works=len(kept_frame),
                  merged_pairs=int(sum(r[0] == "merge" for r in rows.values())),
                  uncertain_pairs=len(uncertain))
@@ -123,8 +128,13 @@ def _evidence_values(ev: Evidence | None) -> list[Any]:
             ev.year_diff, ev.venue, ev.volume, ev.issue, ev.pages, ev.abstract_score]
 
 
-def _pairs_frame(rows: dict[tuple[int, int], list[Any]], record_ids: list[str],
-                 roots: list[int]) -> pd.DataFrame:
+def pairs_frame(rows: dict[tuple[int, int], list[Any]], record_ids: Any,
+                roots: Any) -> pd.DataFrame:
+    """Return the pairs table of ``rows``, in position order.
+
+    ``record_ids[i]`` and ``roots[i]`` (the work of record ``i``) are looked up for the
+    positions in ``rows`` only, so a mapping or array over some positions will do.
+    """
     data = []
     for (i, j), (decision, rule, reason, by, ev) in sorted(rows.items()):
         data.append([record_ids[i], record_ids[j], decision, rule, reason, by,
@@ -164,8 +174,8 @@ SIDE_BY_SIDE = ("title", "authors", "year", "venue", "volume", "issue", "pages",
                 "database", "source", "abstract")
 
 
-def _uncertain_frame(frame: pd.DataFrame, rows: dict[tuple[int, int], list[Any]],
-                     roots: list[int], databases: list[str]) -> pd.DataFrame:
+def uncertain_frame(frame: pd.DataFrame, rows: dict[tuple[int, int], list[Any]],
+                    roots: Any, databases: list[str]) -> pd.DataFrame:
     """One row per pair of works with an uncertain link: the strongest pair of records.
 
     Works a person already kept apart are left out, so a decided question does not come back.

@@ -43,7 +43,7 @@ from toolkit.errors import DedupReviewError, ToolkitError
 from toolkit.types import DEDUP_PAIR_COLUMNS, DEDUP_SOURCE_COLUMNS
 
 __all__ = ["DedupResult", "deduplicate", "normalise_title", "compute_database_overlap",
-           "compare_pairs", "add_review_rows", "assemble"]
+           "compare_pairs", "add_review_rows", "assemble", "join_works"]
 
 @dataclass(frozen=True)
 class DedupResult:
@@ -290,10 +290,29 @@ def assemble(frame: pd.DataFrame, dois: list[str], rows: dict[tuple[int, int], l
     ``frame`` is the records table with a fresh index, ``dois`` the compared DOI of each
     record (``Prepared.doi``), ``rows`` every decided pair (see :func:`compare_pairs`).
     """
-    n = len(frame)
+    clusters = join_works(frame["record_id"], dois, rows, review_apart)
+    roots = [clusters.find(i) for i in range(len(frame))]
+    tables = build_tables(frame, clusters, roots, rows, fill=fill, stats=stats)
+    return DedupResult(*tables, stats)
 
+
+def join_works(record_ids: Any, dois: list[str], rows: dict[tuple[int, int], list[Any]],
+               review_apart: list[tuple[int, int]]) -> Clusters:
+    """Join the decided pairs into works, surest merges first.
+
+    ``record_ids`` gives each position's id (for messages), ``dois`` each record's compared
+    DOI. A merge the guards refuse becomes ``"uncertain"`` in ``rows`` (changed in place),
+    with the reason added. The outcome for a pair depends only on the records linked to
+    it by merges, which is what lets :mod:`toolkit.scale.dedupe` join each group of linked
+    records on its own.
+
+    Raises
+    ------
+    ToolkitError
+        When a person's decisions both merge and keep apart the same works.
+    """
     def ids_of(i: int) -> str:
-        return str(frame.at[i, "record_id"])
+        return str(record_ids[i])
 
     not_merged = [pair for pair, row in rows.items() if blocks_chains(row)]
     clusters = Clusters(dois, [(min(a, b), max(a, b)) for a, b in review_apart], not_merged)
@@ -319,10 +338,7 @@ def assemble(frame: pd.DataFrame, dois: list[str], rows: dict[tuple[int, int], l
         raise ToolkitError("deduplicate: the review decisions both merge and keep apart the "
                            f"same works (through other merges): {contradictions[:5]}; change "
                            "one of the decisions on the sheet")
-
-    roots = [clusters.find(i) for i in range(n)]
-    tables = build_tables(frame, clusters, roots, rows, fill=fill, stats=stats)
-    return DedupResult(*tables, stats)
+    return clusters
 
 
 def compute_database_overlap(result: DedupResult | pd.DataFrame) -> pd.DataFrame:

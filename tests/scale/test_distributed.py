@@ -22,10 +22,7 @@ import toolkit as tk  # noqa: E402
 from toolkit import agreement, coding, scale  # noqa: E402
 from toolkit import triangulation as tri  # noqa: E402
 from toolkit.codebook import load_codebook  # noqa: E402
-from toolkit.errors import (
-    CodingError,  # noqa: E402
-    ToolkitError,  # noqa: E402
-)
+from toolkit.errors import CodingError, ToolkitError  # noqa: E402
 from toolkit.paths import bundled_codebook_path, bundled_codings_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,10 +179,6 @@ def test_deduplicate_refuses_authors_dask_turned_into_text(client, benchmark_rec
         texts = dd.from_pandas(benchmark_records, npartitions=2)
     with pytest.raises(ToolkitError, match=r"\['authors'.*dataframe_config"):
         scale.deduplicate_distributed(texts, client=client)
-    with scale.dataframe_config():
-        kept = dd.from_pandas(benchmark_records, npartitions=2)
-    _assert_dedup(scale.deduplicate_distributed(kept, client=client),
-                  tk.deduplicate(benchmark_records))
 
 
 def test_deduplicate_a_dask_records_table(client) -> None:

@@ -17,7 +17,7 @@ from toolkit.types import (
     RECORD_COLUMNS,
 )
 
-__all__ = ["build_tables", "pairs_frame", "uncertain_frame", "SIDE_BY_SIDE"]
+__all__ = ["build_tables", "pairs_frame", "sources_frame", "uncertain_frame", "SIDE_BY_SIDE"]
 
 _FILLABLE = ("title", "authors", "year", "month", "venue", "publisher", "volume", "issue",
              "pages", "doi", "url", "abstract", "keywords", "note")
@@ -100,16 +100,8 @@ def build_tables(frame: pd.DataFrame, clusters: Clusters, roots: list[int],
                       "abstract_score": "float64"})
     log = log.sort_values(["kept_id", "removed_id"], kind="stable").reset_index(drop=True)
 
-    sources = pd.DataFrame({
-        "kept_id": [record_ids[kept_of[i]] for i in range(n)],
-        "source_record_id": record_ids,
-        "source_file": frame["source_file"].tolist() if "source_file" in frame.columns
-        else [None] * n,
-        "source_line": frame["source_line"].tolist() if "source_line" in frame.columns
-        else [None] * n,
-        "database": databases,
-        "rule": source_rule,
-    }, columns=list(DEDUP_SOURCE_COLUMNS)).astype({"source_line": "Int64"})
+    sources = sources_frame(frame, [record_ids[kept_of[i]] for i in range(n)], record_ids,
+                            databases, source_rule)
     if groups_only:
         stats.update(works=len(kept_frame))
         return kept_frame, log, None, None, sources
@@ -119,6 +111,22 @@ def build_tables(frame: pd.DataFrame, clusters: Clusters, roots: list[int],
                  merged_pairs=int(sum(r[0] == "merge" for r in rows.values())),
                  uncertain_pairs=len(uncertain))
     return kept_frame, log, pairs, uncertain, sources
+
+
+def sources_frame(frame: pd.DataFrame, kept_ids: list[str], record_ids: list[str],
+                  databases: list[str], rules: list[str]) -> pd.DataFrame:
+    """Return the sources table of ``frame``'s records: the work each ended in, and why."""
+    n = len(frame)
+    return pd.DataFrame({
+        "kept_id": kept_ids,
+        "source_record_id": record_ids,
+        "source_file": frame["source_file"].tolist() if "source_file" in frame.columns
+        else [None] * n,
+        "source_line": frame["source_line"].tolist() if "source_line" in frame.columns
+        else [None] * n,
+        "database": databases,
+        "rule": rules,
+    }, columns=list(DEDUP_SOURCE_COLUMNS)).astype({"source_line": "Int64"})
 
 
 def _evidence_values(ev: Evidence | None) -> list[Any]:

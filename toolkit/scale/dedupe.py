@@ -52,7 +52,12 @@ import pandas as pd
 from toolkit.corpus._dedupe_clusters import blocks_chains
 from toolkit.corpus._dedupe_compare import compare, sort_passes
 from toolkit.corpus._dedupe_fields import Prepared, database_labels, prepare
-from toolkit.corpus._dedupe_tables import build_tables, pairs_frame, uncertain_frame
+from toolkit.corpus._dedupe_tables import (
+    build_tables,
+    pairs_frame,
+    sources_frame,
+    uncertain_frame,
+)
 from toolkit.corpus.dedupe import (
     DedupResult,
     _check,
@@ -63,7 +68,7 @@ from toolkit.corpus.dedupe import (
 )
 from toolkit.errors import ToolkitError
 from toolkit.scale._client import dask_client, dataframe_config
-from toolkit.types import DEDUP_SOURCE_COLUMNS, RECORD_COLUMNS
+from toolkit.types import RECORD_COLUMNS
 
 __all__ = ["DistributedDedup", "deduplicate_distributed"]
 
@@ -286,10 +291,6 @@ def _repeated(*pieces: list[str]) -> list[str]:
     return repeated[:5]
 
 
-def _length(rows: Rows) -> int:
-    return len(rows)
-
-
 def _evidence_of(rows: Rows, wanted: set[Pair]) -> dict[Pair, Any]:
     return {pair: rows[pair][4] for pair in wanted if pair in rows}
 
@@ -370,10 +371,6 @@ def _join_bucket(*pieces: Any, members: int, offsets: list[int], fill: bool
     return {"log": log, "parts": by_part, "assign": (positions, kept_of), "refused": refused}
 
 
-def _part_of(joined: dict[str, Any], k: int) -> tuple[Any, ...]:
-    return joined["parts"][k]
-
-
 def _range_tables(found: tuple[np.ndarray, dict[int, tuple[Any, ...]]], rows: Rows,
                   refused: dict[Pair, tuple[str, str]], kept_of: np.ndarray, n: int
                   ) -> dict[str, Any]:
@@ -400,10 +397,6 @@ def _range_tables(found: tuple[np.ndarray, dict[int, tuple[Any, ...]]], rows: Ro
 
 def _outcome(joined: dict[str, Any]) -> tuple[Any, Any]:
     return joined["assign"], joined["refused"]
-
-
-def _ranges_out(tables: dict[str, Any], name: str) -> Any:
-    return tables[name]
 
 
 def _kept_part(frame: pd.DataFrame, offset: int, kept_of: np.ndarray, *joined: Any
@@ -435,16 +428,7 @@ def _sources_part(frame: pd.DataFrame, offset: int, *joined: Any) -> pd.DataFram
     for _, positions, keeping, rules in joined:
         for p, k, r in zip(positions.tolist(), keeping.tolist(), rules.tolist(), strict=True):
             kept_id[p - offset], rule[p - offset] = k, r
-    sources = pd.DataFrame({
-        "kept_id": kept_id,
-        "source_record_id": ids,
-        "source_file": frame["source_file"].tolist() if "source_file" in frame.columns
-        else [None] * n,
-        "source_line": frame["source_line"].tolist() if "source_line" in frame.columns
-        else [None] * n,
-        "database": database_labels(frame),
-        "rule": rule,
-    }, columns=list(DEDUP_SOURCE_COLUMNS)).astype({"source_line": "Int64"})
+    sources = sources_frame(frame, kept_id, ids, database_labels(frame), rule)
     sources.index = pd.Index(np.arange(offset, offset + n), dtype=np.int64)
     return sources
 
@@ -679,7 +663,7 @@ def _run(client: Any, records: Any, *, title_threshold: float, year_tolerance: i
                              title_threshold=title_threshold, year_tolerance=year_tolerance,
                              pure=False) for r, f in enumerate(found)]
     del assigned, owned
-    n_compared = sum(client.gather(client.map(_length, decided)))
+    n_compared = sum(client.gather(client.map(len, decided)))
 
     # a person's decisions win over the rules': their pairs leave the ranges and form one
     # more "range" of their own, with the evidence the rules found when they compared them
@@ -739,9 +723,9 @@ def _run(client: Any, records: Any, *, title_threshold: float, year_tolerance: i
     tables = [client.submit(_range_tables, f, d, refused_f, kept_f, max(n, 1), pure=False)
               for f, d in zip(found, decided, strict=True)]
     del found, decided
-    merged = sum(client.gather([client.submit(_ranges_out, t, "merged") for t in tables]))
+    merged = sum(client.gather([client.submit(operator.getitem, t, "merged") for t in tables]))
     best: dict[Pair, tuple[tuple[float, int, int], list[Any]]] = {}
-    for part_ in client.gather([client.submit(_ranges_out, t, "uncertain") for t in tables]):
+    for part_ in client.gather([client.submit(operator.getitem, t, "uncertain") for t in tables]):
         for works, (key, row) in part_.items():
             if works not in best or key < best[works][0]:
                 best[works] = (key, row)
@@ -751,14 +735,15 @@ def _run(client: Any, records: Any, *, title_threshold: float, year_tolerance: i
               if works not in apart_works}
     uncertain = _uncertain(client, parts, offsets, picked, kept_of)
 
-    per_part = [[client.submit(_part_of, j, k, pure=False) for j in joined]
+    by_part = [client.submit(operator.getitem, j, "parts", pure=False) for j in joined]
+    per_part = [[client.submit(operator.getitem, b, k, pure=False) for b in by_part]
                 for k in range(len(parts))]
     kept_parts = [client.submit(_kept_part, part, offsets[k], kept_f, *per_part[k],
                                 pure=False) for k, part in enumerate(parts)]
     source_parts = [client.submit(_sources_part, part, offsets[k], *per_part[k], pure=False)
                     for k, part in enumerate(parts)]
-    log_parts = [client.submit(_ranges_out, j, "log", pure=False) for j in joined]
-    pair_parts = [client.submit(_ranges_out, t, "pairs", pure=False) for t in tables]
+    log_parts = [client.submit(operator.getitem, j, "log", pure=False) for j in joined]
+    pair_parts = [client.submit(operator.getitem, t, "pairs", pure=False) for t in tables]
     works = int((kept_of == np.arange(n)).sum())
     stats = {"records": n, "candidate_pairs": n_candidates, "compared_pairs": n_compared,
              "works": works, "merged_pairs": merged, "uncertain_pairs": len(uncertain)}
@@ -770,9 +755,7 @@ def _run(client: Any, records: Any, *, title_threshold: float, year_tolerance: i
 def _records(client: Any, preps: list[Any], offsets: list[int], positions: list[int]
              ) -> dict[int, tuple[Any, ...]]:
     """Fetch the normalised records (and ids) at some positions from their partitions."""
-    wanted: dict[int, list[int]] = {}
-    for p in positions:
-        wanted.setdefault(bisect.bisect_right(offsets, p) - 1, []).append(p)
+    wanted = _by_partition(offsets, positions)
     futures = {k: client.submit(_rows_at, preps[k], [p - offsets[k] for p in ps], pure=False)
                for k, ps in wanted.items()}
     out: dict[int, tuple[Any, ...]] = {}
@@ -781,16 +764,21 @@ def _records(client: Any, preps: list[Any], offsets: list[int], positions: list[
     return out
 
 
+def _by_partition(offsets: list[int], positions: list[int]) -> dict[int, list[int]]:
+    """Group sorted positions by the partition holding them."""
+    wanted: dict[int, list[int]] = {}
+    for p in positions:
+        wanted.setdefault(bisect.bisect_right(offsets, p) - 1, []).append(p)
+    return wanted
+
+
 def _uncertain(client: Any, parts: list[Any], offsets: list[int], picked: Rows,
                kept_of: np.ndarray) -> pd.DataFrame:
     """Build the uncertain table of the picked pairs from their records, fetched."""
     positions = sorted({p for pair in picked for p in pair})
-    wanted: dict[int, list[int]] = {}
-    for p in positions:
-        k = bisect.bisect_right(offsets, p) - 1
-        wanted.setdefault(k, []).append(p - offsets[k])
-    frames = client.gather([client.submit(_records_at, parts[k], local, pure=False)
-                            for k, local in sorted(wanted.items())])
+    wanted = _by_partition(offsets, positions)
+    frames = client.gather([client.submit(_records_at, parts[k], [p - offsets[k] for p in ps],
+                                          pure=False) for k, ps in sorted(wanted.items())])
     if frames:
         frame = pd.concat(frames).reset_index(drop=True)
     else:
